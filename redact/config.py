@@ -1,0 +1,149 @@
+"""The one source of defaults and allowed ranges for every setting.
+
+:class:`Settings` is immutable and picklable (it travels to worker processes).
+:func:`load_settings` reads ``[tool.redact]`` from ``pyproject.toml`` or a
+``redact.toml`` and rejects unknown keys and bad values with a one-line error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from redact.errors import UsageError
+
+
+class FaceMethod(enum.StrEnum):
+    """How faces are covered.  All three are irreversible."""
+
+    BLUR = "blur"  # safe blur: a coarse mosaic (<= 5x5 cells) smoothed to look like a blur
+    PIXELATE = "pixelate"  # the same coarse mosaic, left blocky
+    FILL = "fill"  # solid colour
+
+
+#: Allowed numeric ranges, inclusive: key -> (low, high).
+RANGES: dict[str, tuple[float, float]] = {
+    "face_threshold": (0.01, 0.99),
+    "face_padding": (0.3, 1.0),
+    "face_padding_top": (0.3, 1.5),
+    "mosaic_cells": (2, 5),
+    "max_pixels": (1_000_000, 1_000_000_000),
+    "jpeg_quality": (50, 100),
+    "face_max_side": (320, 4096),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every tunable, with its default.  See :data:`RANGES` for allowed values."""
+
+    face_method: FaceMethod = FaceMethod.BLUR
+    #: CenterFace score above which a face is kept.  Low on purpose: recall first.
+    face_threshold: float = 0.3
+    #: Each side of a face box grows by this fraction of the box (hair, ears, chin).
+    face_padding: float = 0.3
+    #: The top grows more, to cover hair.
+    face_padding_top: float = 0.4
+    #: Mosaic cells across the longer side of a face: at most 5 keeps it irreversible.
+    mosaic_cells: int = 5
+    #: Images with more pixels than this are refused (decompression-bomb guard).
+    max_pixels: int = 200_000_000
+    #: Longest side the face detector's base pass sees (larger images are tiled/scaled).
+    face_max_side: int = 1280
+    #: JPEG/WebP/HEIC output quality.
+    jpeg_quality: int = 92
+    #: Solid fill colour (RGB) for text, codes and ``fill`` faces.
+    fill_color: tuple[int, int, int] = (0, 0, 0)
+    #: Face detector name in the registry.
+    face_detector: str = "centerface"
+
+    def __post_init__(self) -> None:
+        for key, (low, high) in RANGES.items():
+            value = getattr(self, key)
+            if not low <= value <= high:
+                raise UsageError(f"setting '{key}' must be between {low:g} and {high:g}, got {value!r}")
+        if len(self.fill_color) != 3 or not all(0 <= c <= 255 for c in self.fill_color):
+            raise UsageError("setting 'fill_color' must be three integers 0-255")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied and validated (``None`` values are ignored)."""
+        return from_mapping({k: v for k, v in changes.items() if v is not None}, base=self)
+
+
+def from_mapping(data: Mapping[str, Any], base: Settings | None = None, origin: str = "settings") -> Settings:
+    """Validate ``data`` (e.g. a TOML table) into :class:`Settings`, naming any bad key."""
+    base = base or Settings()
+    known = {f.name: f for f in fields(Settings)}
+    changes: dict[str, Any] = {}
+    for raw_key, value in data.items():
+        key = raw_key.replace("-", "_")
+        if key not in known:
+            raise UsageError(f"{origin}: unknown key '{raw_key}'")
+        default = getattr(base, key)
+        try:
+            changes[key] = _coerce(default, value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{origin}: bad value for '{raw_key}': {value!r}") from None
+    return dataclasses.replace(base, **changes)
+
+
+def _coerce(default: Any, value: Any) -> Any:
+    if isinstance(default, enum.Enum):
+        return type(default)(value)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise TypeError
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError
+        return float(value)
+    if isinstance(default, tuple):
+        return tuple(int(v) for v in value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise TypeError
+        return value
+    raise TypeError
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest ``redact.toml``, or ``pyproject.toml`` with a ``[tool.redact]`` table."""
+    for folder in (start, *start.parents):
+        candidate = folder / "redact.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "redact" in _read_toml(pyproject).get("tool", {}):
+            return pyproject
+    return None
+
+
+def load_settings(path: Path | None = None, start: Path | None = None) -> Settings:
+    """Settings from ``path`` (or the discovered config file), else the defaults."""
+    if path is None:
+        path = find_config(start or Path.cwd())
+        if path is None:
+            return Settings()
+    if not path.is_file():
+        raise UsageError("config file not found", path)
+    data = _read_toml(path)
+    table = data.get("tool", {}).get("redact", {}) if path.name == "pyproject.toml" else data
+    return from_mapping(table, origin=str(path))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"cannot read config: {exc}", path) from None
