@@ -28,17 +28,35 @@ def mosaic_grid(width: int, height: int, cells: int) -> tuple[int, int]:
     return across, down
 
 
+def cell_edges(length: int, cells: int) -> npt.NDArray[np.intp]:
+    """Integer boundaries of ``cells`` near-equal cells along ``length`` pixels."""
+    return np.linspace(0, length, cells + 1).round().astype(np.intp)
+
+
 def _coarse(region: Image, cells: int) -> Image:
-    """The region reduced to its mosaic colours (shape: down x across x C)."""
+    """The mean colour of each mosaic cell (shape: down x across x C)."""
     h, w = region.shape[:2]
     across, down = mosaic_grid(w, h, cells)
-    return cv2.resize(region, (across, down), interpolation=cv2.INTER_AREA)
+    xs, ys = cell_edges(w, across), cell_edges(h, down)
+    out = np.empty((down, across, region.shape[2]), np.uint8)
+    for i in range(down):
+        for j in range(across):
+            cell = region[ys[i] : ys[i + 1], xs[j] : xs[j + 1]]
+            out[i, j] = cell.reshape(-1, region.shape[2]).mean(axis=0).round() if cell.size else 0
+    return out
 
 
 def pixelate(region: Image, cells: int) -> Image:
     """A blocky mosaic of at most ``cells`` x ``cells`` blocks."""
     h, w = region.shape[:2]
-    return cv2.resize(_coarse(region, cells), (w, h), interpolation=cv2.INTER_NEAREST)
+    coarse = _coarse(region, cells)
+    down, across = coarse.shape[:2]
+    xs, ys = cell_edges(w, across), cell_edges(h, down)
+    out = np.empty_like(region)
+    for i in range(down):
+        for j in range(across):
+            out[ys[i] : ys[i + 1], xs[j] : xs[j + 1]] = coarse[i, j]
+    return out
 
 
 def safe_blur(region: Image, cells: int) -> Image:
