@@ -1,0 +1,87 @@
+"""Atomic file writes and the guard that keeps outputs off their inputs."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from redact.errors import OutputError
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Return True when ``a`` and ``b`` name the same file (symlinks, ``..`` and hard links included)."""
+    with contextlib.suppress(OSError):
+        if os.path.samefile(a, b):
+            return True
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def output_would_overwrite(src: Path, dest: Path) -> bool:
+    """Return True when writing ``dest`` would replace (or write through to) the input ``src``."""
+    return same_file(src, dest)
+
+
+def refuse_overwrite(src: Path, dest: Path) -> None:
+    """Raise :class:`OutputError` when writing ``dest`` would replace the input ``src``."""
+    if same_file(src, dest):
+        raise OutputError("output would overwrite the input", dest)
+
+
+def atomic_write(dest: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Create or replace ``dest`` with what ``write`` puts into a file object, all or nothing.
+
+    Writes a hidden temporary file in the destination folder, fsyncs it and renames it over
+    ``dest``: readers see the old file or the complete new one, never a partial file.  Any
+    failure removes the temporary file, leaves ``dest`` untouched and raises :class:`OutputError`.
+    Missing parent folders are created.
+    """
+    dest = Path(dest)
+    if dest.is_dir():
+        raise OutputError("output path is a directory", dest)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name[:100]}.", suffix=".part")
+    except OSError as exc:
+        raise OutputError(f"cannot write to the output folder ({_reason(exc)})", dest) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp_name, 0o666 & ~_umask())
+        os.replace(tmp_name, dest)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        if isinstance(exc, (OSError, ValueError)):
+            raise OutputError(f"cannot write the output ({_reason(exc)})", dest) from None
+        raise
+    _fsync_dir(dest.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Persist the rename itself (best effort: not every platform can open a folder)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@functools.cache
+def _umask() -> int:
+    """Return the process umask, read once (mkstemp files are 0600; outputs get normal permissions)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _reason(exc: BaseException) -> str:
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+    return " ".join(text.split())[:100]
