@@ -52,6 +52,62 @@ MODELS: dict[str, ModelFile] = {
         ),
         purpose="face detection",
     ),
+    "ppocr_det": ModelFile(
+        name="ppocr_det",
+        package="rapidocr_onnxruntime",
+        version="1.4.4",
+        path="models/ch_PP-OCRv4_det_infer.onnx",
+        sha256="d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
+        license="Apache-2.0",
+        source=(
+            "https://github.com/PaddlePaddle/PaddleOCR (PP-OCRv4 DB detector, Apache-2.0); "
+            "shipped in rapidocr-onnxruntime"
+        ),
+        purpose="text detection",
+    ),
+    "ppocr_rec": ModelFile(
+        name="ppocr_rec",
+        package="rapidocr_onnxruntime",
+        version="1.4.4",
+        path="models/ch_PP-OCRv4_rec_infer.onnx",
+        sha256="48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b",
+        license="Apache-2.0",
+        source=(
+            "https://github.com/PaddlePaddle/PaddleOCR (PP-OCRv4 CRNN recogniser, Apache-2.0); "
+            "shipped in rapidocr-onnxruntime"
+        ),
+        purpose="text recognition",
+    ),
+    "census_last": ModelFile(
+        name="census_last",
+        package="names",
+        version="0.3.0",
+        path="dist.all.last",
+        sha256="b0e2b3743ccbad641ca48b344c24cdebcd1d9a1f76dc6dbf05986f2919f0b4e1",
+        license="MIT (package); US Census 1990 name lists are public domain",
+        source="https://github.com/treyhunner/names (US Census Bureau 1990 surname list)",
+        purpose="name lexicon (surnames)",
+    ),
+    "census_female_first": ModelFile(
+        name="census_female_first",
+        package="names",
+        version="0.3.0",
+        path="dist.female.first",
+        sha256="bd2f310fc4e5d5e5ea122c9d4342c9821145823118eb20db1647f305ec77b358",
+        license="MIT (package); US Census 1990 name lists are public domain",
+        source="https://github.com/treyhunner/names (US Census Bureau 1990 female first names)",
+        purpose="name lexicon (first names)",
+    ),
+    "census_male_first": ModelFile(
+        name="census_male_first",
+        package="names",
+        version="0.3.0",
+        path="dist.male.first",
+        sha256="0a5078ef6effe3b483d15b0f7f95047662126c9bfb624ecd5e5b978fc0f2470b",
+        license="MIT (package); US Census 1990 name lists are public domain",
+        source="https://github.com/treyhunner/names (US Census Bureau 1990 male first names)",
+        purpose="name lexicon (first names)",
+    ),
 }
 
 _verified: dict[str, Path] = {}
