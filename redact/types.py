@@ -22,6 +22,13 @@ class Kind(enum.StrEnum):
     BARCODE = "barcode"
 
 
+class Mode(enum.StrEnum):
+    """What a run does with each file."""
+
+    SCAN = "scan"  # analyse and report; write nothing
+    CLEAN = "clean"  # analyse and write a covered, metadata-free copy
+
+
 class Status(enum.StrEnum):
     """The outcome for one file."""
 

@@ -1,0 +1,5 @@
+"""``python -m redact``."""
+
+from redact.cli import main
+
+main()

@@ -1,0 +1,9 @@
+"""The ``redact`` command line: a thin layer over :mod:`redact.pipeline`.
+
+This is the only package that imports Typer.  Library errors are turned into exit
+codes here and nowhere else.
+"""
+
+from redact.cli.app import app, main
+
+__all__ = ["app", "main"]

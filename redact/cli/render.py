@@ -1,0 +1,89 @@
+"""Human output on stderr (stdout is kept for --json).  Never prints PHI text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
+
+from redact.types import FileResult, Mode, Status
+
+console = Console(stderr=True, highlight=False)
+
+_STYLE = {
+    Status.CLEAN: ("green", "clean"),
+    Status.REDACTED: ("cyan", "redacted"),
+    Status.FINDINGS: ("yellow", "found"),
+    Status.FAILED: ("red", "FAILED"),
+}
+
+
+def error(message: str) -> None:
+    """One line, ``redact: error: ...``."""
+    console.print(f"[red]redact: error:[/red] {escape(message)}", soft_wrap=True)
+
+
+def describe(result: FileResult) -> str:
+    """A short, PHI-free account of one result."""
+    if result.status is Status.FAILED:
+        return result.error or "failed"
+    parts = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(result.counts().items())]
+    text = ", ".join(parts) if parts else "nothing found"
+    if result.output is not None:
+        text += f" -> {result.output}"
+    return text
+
+
+class Progress:
+    """Per-file lines and a progress bar on stderr (off when quiet or not a terminal)."""
+
+    def __init__(self, quiet: bool, total: int) -> None:
+        self.quiet = quiet
+        self._bar: RichProgress | None = None
+        if not quiet and console.is_terminal and total > 1:
+            self._bar = RichProgress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+            )
+            self._task = self._bar.add_task("redact", total=total)
+
+    def __enter__(self) -> Progress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def file_done(self, result: FileResult) -> None:
+        """Report one finished file."""
+        if self._bar is not None:
+            self._bar.advance(self._task)
+        if self.quiet and result.status is not Status.FAILED:
+            return
+        style, word = _STYLE[result.status]
+        console.print(f"[{style}]{word:>8}[/{style}] {escape(str(result.path))}: {escape(describe(result))}", soft_wrap=True)
+
+
+def summary(results: Sequence[FileResult], mode: Mode) -> None:
+    """A closing line (files per status) and the failures with their reasons."""
+    if len(results) > 1:
+        counts = [f"{sum(1 for r in results if r.status is s)} {_STYLE[s][1]}" for s in Status]
+        kept = [c for c in counts if not c.startswith("0 ")]
+        console.print(f"redact {mode}: {len(results)} files: {', '.join(kept)}")
+    failed = [r for r in results if r.status is Status.FAILED]
+    if failed and len(results) > 1:
+        console.print(f"[red]{len(failed)} file(s) failed and were NOT checked; treat them as unsafe:[/red]")
+        for r in failed:
+            console.print(f"  {escape(str(r.path))}: {escape(r.error or 'failed')}", soft_wrap=True)

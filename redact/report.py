@@ -1,0 +1,40 @@
+"""Machine-readable run reports.  No PHI text ever appears in them: findings carry
+entity labels, geometry and scores only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from redact import __version__
+from redact.types import FileResult, Status
+
+#: Bumped whenever a field changes meaning or disappears (additions keep the version).
+SCHEMA_VERSION = 1
+
+
+def summary(results: Sequence[FileResult]) -> dict[str, int]:
+    """Number of files per status, plus the total."""
+    counts = {str(s): 0 for s in Status}
+    for r in results:
+        counts[str(r.status)] += 1
+    counts["total"] = len(results)
+    return counts
+
+
+def to_dict(results: Sequence[FileResult], mode: str, exit_code: int) -> dict[str, Any]:
+    """The JSON report as a dict (see README, "JSON output")."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "redact", "version": __version__},
+        "mode": mode,
+        "exit_code": exit_code,
+        "summary": summary(results),
+        "files": [r.to_dict() for r in results],
+    }
+
+
+def to_json(results: Sequence[FileResult], mode: str, exit_code: int) -> str:
+    """The JSON report as text."""
+    return json.dumps(to_dict(results, mode, exit_code), indent=2)
