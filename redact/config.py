@@ -26,6 +26,13 @@ class FaceMethod(enum.StrEnum):
     FILL = "fill"  # solid colour
 
 
+class TextMode(enum.StrEnum):
+    """Which text is covered.  Text is always covered with a solid fill."""
+
+    PHI = "phi"  # only text classified as PHI (and uncertain text next to PHI labels)
+    ALL = "all"  # every text region found
+
+
 #: Allowed numeric ranges, inclusive: key -> (low, high).
 RANGES: dict[str, tuple[float, float]] = {
     "face_threshold": (0.01, 0.99),
@@ -35,7 +42,12 @@ RANGES: dict[str, tuple[float, float]] = {
     "max_pixels": (1_000_000, 1_000_000_000),
     "jpeg_quality": (50, 100),
     "face_max_side": (320, 4096),
+    "ocr_timeout_s": (1.0, 600.0),
+    "text_max_side": (640, 4096),
 }
+
+#: Settings that are tuples of strings (other tuples are integers, e.g. ``fill_color``).
+_STRING_TUPLES = frozenset({"text_allow", "text_deny"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +73,16 @@ class Settings:
     fill_color: tuple[int, int, int] = (0, 0, 0)
     #: Face detector name in the registry.
     face_detector: str = "centerface"
+    #: ``phi`` covers text classified as PHI; ``all`` covers every text region.
+    text_mode: TextMode = TextMode.PHI
+    #: Seconds the OCR of one image may take; past it the file fails (unsafe).
+    ocr_timeout_s: float = 60.0
+    #: Longest side the text-region detector sees (larger images are scaled down).
+    text_max_side: int = 1600
+    #: Phrases that may stay visible (case-insensitive), e.g. the hospital's name.
+    text_allow: tuple[str, ...] = ()
+    #: Phrases that must always be covered (case-insensitive), e.g. a known patient name.
+    text_deny: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for key, (low, high) in RANGES.items():
@@ -86,10 +108,16 @@ def from_mapping(data: Mapping[str, Any], base: Settings | None = None, origin: 
             raise UsageError(f"{origin}: unknown key '{raw_key}'")
         default = getattr(base, key)
         try:
-            changes[key] = _coerce(default, value)
+            changes[key] = _coerce_strings(value) if key in _STRING_TUPLES else _coerce(default, value)
         except (TypeError, ValueError):
             raise UsageError(f"{origin}: bad value for '{raw_key}': {value!r}") from None
     return dataclasses.replace(base, **changes)
+
+
+def _coerce_strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise TypeError
+    return tuple(value)
 
 
 def _coerce(default: Any, value: Any) -> Any:
