@@ -162,6 +162,8 @@ def load_settings(path: Path | None = None, start: Path | None = None) -> Settin
         path = find_config(start or Path.cwd())
         if path is None:
             return Settings()
+    if path.is_dir():
+        raise UsageError("config path is a directory, expected a .toml file", path)
     if not path.is_file():
         raise UsageError("config file not found", path)
     data = _read_toml(path)

@@ -246,3 +246,9 @@ def test_missing_model_package_is_exit_4(face_jpg: Path, monkeypatch: pytest.Mon
         models.clear_cache()
     assert result.exit_code == ExitCode.MISSING_DEPENDENCY
     assert "not found" in one_line_error(result)
+
+
+def test_directory_where_a_file_is_expected(face_jpg: Path, tmp_path: Path):
+    result = invoke("scan", face_jpg, "--config", tmp_path)
+    assert result.exit_code == ExitCode.USAGE
+    assert "is a directory" in one_line_error(result)
