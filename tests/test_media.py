@@ -21,6 +21,7 @@ from redact.media import (
     heif,
     load_image,
     output_would_overwrite,
+    same_file,
     save_image,
 )
 
@@ -472,11 +473,13 @@ def test_output_would_overwrite(write_image: WriteImage, tmp_path: Path) -> None
     (tmp_path / "sub").mkdir()
     (tmp_path / "link.jpg").symlink_to(src)
     os.link(src, tmp_path / "hard.jpg")
-    assert output_would_overwrite(src, src)
-    assert output_would_overwrite(src, tmp_path / "sub" / ".." / "in.jpg")
-    assert output_would_overwrite(src, tmp_path / "link.jpg")
-    assert output_would_overwrite(src, tmp_path / "hard.jpg")
-    assert not output_would_overwrite(src, tmp_path / "in.redacted.jpg")
+    for dest in (src, tmp_path / "sub" / ".." / "in.jpg", tmp_path / "link.jpg", tmp_path / "hard.jpg"):
+        assert same_file(src, dest)
+        with pytest.raises(OutputError, match="output would overwrite the input") as info:
+            output_would_overwrite(src, dest)
+        _assert_one_line_error(info.value, dest, ExitCode.CANNOT_WRITE)
+    assert not same_file(src, tmp_path / "in.redacted.jpg")
+    output_would_overwrite(src, tmp_path / "in.redacted.jpg")
 
 
 def test_save_refuses_to_overwrite_its_source(write_image: WriteImage, settings: Settings, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ image), never alter the user's original, and outputs carry no hidden PHI (no met
 the source is ever copied).
 """
 
-from redact.media.atomic import atomic_write, output_would_overwrite, refuse_overwrite, same_file
+from redact.media.atomic import atomic_write, output_would_overwrite, same_file
 from redact.media.formats import READABLE, WRITABLE
 from redact.media.image import LoadedImage, Pixels, load_image
 from redact.media.paths import default_output_path
@@ -20,7 +20,6 @@ __all__ = [
     "default_output_path",
     "load_image",
     "output_would_overwrite",
-    "refuse_overwrite",
     "same_file",
     "save_image",
 ]

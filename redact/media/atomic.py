@@ -21,13 +21,11 @@ def same_file(a: Path, b: Path) -> bool:
     return Path(a).resolve() == Path(b).resolve()
 
 
-def output_would_overwrite(src: Path, dest: Path) -> bool:
-    """Return True when writing ``dest`` would replace (or write through to) the input ``src``."""
-    return same_file(src, dest)
+def output_would_overwrite(src: Path, dest: Path) -> None:
+    """Raise :class:`OutputError` when writing ``dest`` would replace the input ``src``.
 
-
-def refuse_overwrite(src: Path, dest: Path) -> None:
-    """Raise :class:`OutputError` when writing ``dest`` would replace the input ``src``."""
+    Use :func:`same_file` for a plain yes/no answer.
+    """
     if same_file(src, dest):
         raise OutputError("output would overwrite the input", dest)
 

@@ -17,7 +17,7 @@ from PIL import Image, features
 
 from redact.config import Settings
 from redact.media import formats
-from redact.media.atomic import atomic_write, refuse_overwrite
+from redact.media.atomic import atomic_write, output_would_overwrite
 
 #: Formats that cannot hold an alpha channel: transparent pixels are flattened onto this colour.
 _FLATTEN_ONTO = (255, 255, 255)
@@ -46,7 +46,7 @@ def save_image(
     name = formats.canonical(fmt)
     dest = formats.matching_suffix(dest, name)
     if source is not None:
-        refuse_overwrite(source, dest)
+        output_would_overwrite(source, dest)
     image = _image_for(pixels, name)
     options = _options(name, settings)
 
