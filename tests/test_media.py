@@ -160,7 +160,7 @@ def test_modes_become_rgb_or_rgba(write_image: WriteImage, settings: Settings, n
     image = load_image(write_image(name, make()), settings)
     assert image.pixels.dtype == np.uint8 and image.pixels.shape == (24, 32, channels)
     assert image.has_alpha == (channels == 4)
-    assert image.rgb.shape == (24, 32, 3)
+    assert image.rgb.shape == (24, 32, 3) and image.rgb.flags.c_contiguous
 
 
 def test_cmyk_jpeg_colours(write_image: WriteImage, settings: Settings) -> None:

@@ -65,8 +65,8 @@ class LoadedImage:
 
     @property
     def rgb(self) -> Pixels:
-        """The colour channels only (H x W x 3), a view for detectors."""
-        return self.pixels[:, :, :3]
+        """The colour channels only (H x W x 3, C-contiguous): what detectors take."""
+        return np.ascontiguousarray(self.pixels[:, :, :3])
 
     @property
     def suffix(self) -> str:
