@@ -44,6 +44,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "face_max_side": (320, 4096),
     "ocr_timeout_s": (1.0, 600.0),
     "text_max_side": (640, 4096),
+    "barcode_max_side": (640, 4096),
+    "barcode_padding": (0.05, 1.0),
 }
 
 #: Settings that are tuples of strings (other tuples are integers, e.g. ``fill_color``).
@@ -83,6 +85,13 @@ class Settings:
     text_allow: tuple[str, ...] = ()
     #: Phrases that must always be covered (case-insensitive), e.g. a known patient name.
     text_deny: tuple[str, ...] = ()
+    #: Longest side of the barcode stage's search pass (larger images are scaled down for it).
+    barcode_max_side: int = 1600
+    #: Each side of a code's outline grows by this fraction of its shorter side (quiet zone).
+    barcode_padding: float = 0.15
+    #: Also decode at full resolution when the image is larger than ``barcode_max_side``
+    #: (small codes on 12-MP photos); off saves ~60 ms per photo but may miss tiny codes.
+    barcode_full_res: bool = True
 
     def __post_init__(self) -> None:
         for key, (low, high) in RANGES.items():
