@@ -1,0 +1,157 @@
+"""The ``text`` detector: regions -> rectified crops -> OCR (two engines) -> PHI decisions.
+
+``detect`` returns, in ``text_mode = "phi"`` (the default), only lines judged PHI, each
+as a :class:`~redact.types.Finding` whose label is the entity ("NAME", "DOB", "MRN",
+"UNCERTAIN", "DENY_LIST"...); harmless text is *not returned*.  In ``text_mode = "all"``
+every region is returned, harmless ones labelled ``"TEXT"``.  The polygon is the
+region's rotated rectangle grown by :data:`PAD` of its line height on every side.
+
+:meth:`TextDetector.verify` is the self-check to run on the covered output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from redact import models
+from redact.config import Settings, TextMode
+from redact.detect.base import RGBImage, register
+from redact.detect.text import layout
+from redact.detect.text.layout import Line
+from redact.detect.text.ocr import Engine, PaddleEngine, Reading, TesseractEngine, find_tesseract, read_with_timeout
+from redact.detect.text.recognise import prepare
+from redact.detect.text.regions import Region, RegionDetector
+from redact.errors import AnalysisError, MissingDependencyError
+from redact.types import Box, Finding, Kind
+
+#: Padding of every covered line, as a fraction of its (detected) line height.
+PAD = 0.2
+#: Flag code that escalates an image to ``text_mode = "all"`` (set by a later issue).
+PATIENT_RECORD_FLAG = "patient_record"
+
+
+def effective_mode(settings: Settings, flag_codes: Sequence[str] = ()) -> TextMode:
+    """Return the text mode for one image: ``all`` when it is flagged as a patient record."""
+    return TextMode.ALL if PATIENT_RECORD_FLAG in flag_codes else settings.text_mode
+
+
+class TextDetector:
+    """Finds text PHI.  ``engines`` and ``regions`` may be injected (tests, benchmarks)."""
+
+    name = "text"
+    kind = Kind.TEXT
+
+    def __init__(
+        self,
+        settings: Settings,
+        engines: Sequence[Engine] | None = None,
+        regions: RegionDetector | None = None,
+    ) -> None:
+        self.settings = settings
+        self.regions = regions or RegionDetector(models.model_path("ppocr_det"), max_side=settings.text_max_side)
+        if engines is None:
+            try:
+                import pytesseract  # noqa: F401  (checked here so a missing module is exit 4)
+            except ImportError:
+                raise MissingDependencyError("pytesseract not installed: pip install pytesseract") from None
+            engines = [
+                TesseractEngine(find_tesseract(), timeout_s=settings.ocr_timeout_s),
+                PaddleEngine(models.model_path("ppocr_rec")),
+            ]
+        self.engines = list(engines)
+        # Fail early (exit 4) rather than on the first image.
+        from redact.detect.text.phi import lexicon
+
+        lexicon()
+
+    def read(self, image: RGBImage, found: list[Region]) -> list[Line]:
+        """OCR every region with every engine, under the configured deadline."""
+        crops = prepare(image, found)
+        per_engine: list[list[Reading]] = [
+            read_with_timeout(engine, crops, self.settings.ocr_timeout_s) for engine in self.engines
+        ]
+        return [Line(region, [readings[i] for readings in per_engine]) for i, region in enumerate(found)]
+
+    def analyse(self, image: RGBImage) -> list[Line]:
+        """Every text line in ``image``, read and decided (harmless ones have ``label=None``)."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise AnalysisError("text detector needs an RGB uint8 image")
+        try:
+            found = self.regions.detect(image)
+        except (AnalysisError, MissingDependencyError):
+            raise
+        except Exception as exc:
+            raise AnalysisError(f"text region detector failed ({type(exc).__name__})") from None
+        if not found:
+            return []
+        lines = self.read(image, found)
+        layout.decide(lines, self.settings.text_allow, self.settings.text_deny)
+        return lines
+
+    def findings(self, lines: Sequence[Line], mode: TextMode) -> list[Finding]:
+        """Turn decided lines into findings for ``mode`` (labels only, never text)."""
+        out = []
+        for line in lines:
+            label = line.label or ("TEXT" if mode is TextMode.ALL else None)
+            if label is None:
+                continue
+            polygon = line.region.padded(PAD)
+            xs = [p[0] for p in polygon]
+            ys = [p[1] for p in polygon]
+            out.append(
+                Finding(
+                    kind=Kind.TEXT,
+                    box=Box(min(xs), min(ys), max(xs), max(ys)),
+                    confidence=float(min(1.0, max(line.score, line.region.score if label == "TEXT" else 0.0))),
+                    source=self.name,
+                    label=label,
+                    polygon=polygon,
+                )
+            )
+        return out
+
+    def detect(self, image: RGBImage) -> list[Finding]:
+        """Findings to cover in ``image`` under the configured text mode."""
+        return self.findings(self.analyse(image), self.settings.text_mode)
+
+    def verify(self, output: RGBImage, findings: Sequence[Finding], margin: float = 1.5) -> list[Finding]:
+        """Self-check after covering: PHI still readable in or next to the covered regions.
+
+        Re-runs detection and OCR on the covered output around every text finding (a
+        window grown by ``margin`` line heights) and returns findings for lines that are
+        still PHI by their own text and touch a covered box.  Empty means the covering held.
+        The caller covers what is returned, or marks the file unsafe.
+        """
+        text = [f for f in findings if f.kind is Kind.TEXT]
+        if not text:
+            return []
+        h, w = output.shape[:2]
+        x0 = min(f.box.x0 for f in text)
+        y0 = min(f.box.y0 for f in text)
+        x1 = max(f.box.x1 for f in text)
+        y1 = max(f.box.y1 for f in text)
+        grow = margin * max(f.box.height for f in text)
+        window = Box(x0 - grow, y0 - grow, x1 + grow, y1 + grow).pixel_bounds(w, h)
+        if window is None:
+            return []
+        wx0, wy0, wx1, wy1 = window
+        crop = np.ascontiguousarray(output[wy0:wy1, wx0:wx1, :3])
+        lines = self.analyse(crop)
+        covered = [f.box.pad(0.25) for f in text]
+        leaks = []
+        for finding in self.findings([line for line in lines if line.pattern_phi], TextMode.PHI):
+            moved = Box(finding.box.x0 + wx0, finding.box.y0 + wy0, finding.box.x1 + wx0, finding.box.y1 + wy0)
+            if any(moved.intersection(c) > 0 for c in covered):
+                polygon = tuple((x + wx0, y + wy0) for x, y in finding.polygon or ())
+                leaks.append(
+                    Finding(Kind.TEXT, moved, finding.confidence, "text-verify", finding.label, polygon or None)
+                )
+        return leaks
+
+
+@register("text")
+def create_text_detector(settings: Settings) -> TextDetector:
+    """Registry factory: ``redact.detect.create("text", settings)``."""
+    return TextDetector(settings)

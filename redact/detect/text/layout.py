@@ -1,0 +1,157 @@
+"""From read lines to PHI decisions: patterns, field-label layout, lists, uncertainty.
+
+Rules, applied in order to every line (a detected region with its readings):
+
+1. **Deny list** -- a line holding a deny-listed phrase is covered (``DENY_LIST``).
+2. **Allow list** -- allow-listed phrases are removed before anything else looks.
+3. **Patterns** -- :func:`redact.detect.text.phi.classify` on each engine's reading, with
+   the neighbouring lines as context; the best label wins.
+4. **Field labels** -- "Name: Jane Roe" is PHI in one line; a line that *is* a label
+   ("DOB", "MRN #") makes the nearest line to its right, else the one just below, PHI of
+   the label's entity, however harmless that value looks alone.
+5. **Uncertain text** -- a line the engines could not read confidently, lying within
+   a few line heights of a field label or a PHI line, is covered (``UNCERTAIN``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from redact.detect.text import phi
+from redact.detect.text.ocr import Reading
+from redact.detect.text.regions import Region
+
+#: A line whose best reading is below this confidence is "uncertain".
+UNCERTAIN_BELOW = 0.6
+#: How far (in line heights) uncertain text may be from a label/PHI line and still be covered.
+NEAR_LINES = 2.5
+
+
+@dataclass(slots=True)
+class Line:
+    """A region, what each engine read there, and the decision about it."""
+
+    region: Region
+    readings: list[Reading]
+    label: str | None = None  # entity label when PHI
+    score: float = 0.0
+    is_field_label: bool = False
+    field_entity: str | None = None
+    pattern_phi: bool = False  # PHI by its own text (not by layout)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def texts(self) -> list[str]:
+        return [r.text for r in self.readings if r.text.strip()]
+
+    @property
+    def confidence(self) -> float:
+        return max((r.confidence for r in self.readings if r.text.strip()), default=0.0)
+
+    @property
+    def uncertain(self) -> bool:
+        alnum = max((sum(ch.isalnum() for ch in t) for t in self.texts), default=0)
+        return alnum < 2 or self.confidence < UNCERTAIN_BELOW
+
+
+def _frame(region: Region) -> tuple[np.ndarray, np.ndarray]:
+    c = np.array(region.corners, np.float64)
+    along = c[1] - c[0]
+    across = c[3] - c[0]
+    return along / max(np.linalg.norm(along), 1e-6), across / max(np.linalg.norm(across), 1e-6)
+
+
+def _offset(a: Region, b: Region) -> tuple[float, float]:
+    """``b``'s position relative to ``a`` in ``a``'s reading frame, in ``a``'s line heights.
+
+    Returns (gap along the line after ``a``'s end, offset across the line).
+    """
+    along, across = _frame(a)
+    d = np.array(b.centre) - np.array(a.centre)
+    h = max(a.height, 1.0)
+    along_d = float(d @ along)
+    across_d = float(d @ across)
+    gap = (along_d - a.width / 2 - b.width / 2) / h
+    return gap, across_d / h
+
+
+def _right_of(a: Region, b: Region) -> float | None:
+    gap, across = _offset(a, b)
+    if abs(across) < 0.6 and -0.5 < gap < 6.0:
+        return gap
+    return None
+
+
+def _below(a: Region, b: Region) -> float | None:
+    along, across = _frame(a)
+    d = np.array(b.centre) - np.array(a.centre)
+    h = max(a.height, 1.0)
+    down = float(d @ across) / h
+    # b's left edge (its first corner) relative to a's extent along the line
+    left = float((np.array(b.corners[0]) - np.array(a.corners[0])) @ along) / h
+    if 0.5 < down < 2.2 and -1.5 < left < a.width / h + 0.5:
+        return down
+    return None
+
+
+def _distance(a: Region, b: Region) -> float:
+    """Centre distance minus half extents, in ``a``'s line heights (0 when touching)."""
+    gap, across = _offset(a, b)
+    return max(0.0, gap, abs(across) - 1.0)
+
+
+def decide(
+    lines: Sequence[Line],
+    allow: Sequence[str] = (),
+    deny: Sequence[str] = (),
+    lex: phi.Lexicon | None = None,
+) -> None:
+    """Fill in ``label``/``score`` on every line (in place)."""
+    lex = lex or phi.lexicon()
+    centres = [np.array(line.region.centre) for line in lines]
+    for i, line in enumerate(lines):
+        h = max(line.region.height, 1.0)
+        neighbours = [
+            " ".join(other.texts)
+            for j, other in enumerate(lines)
+            if j != i and float(np.linalg.norm(centres[j] - centres[i])) < 4 * h + line.region.width / 2
+        ]
+        context = " ".join(neighbours)
+        for raw in line.texts:
+            if deny and phi.phrase_in(raw, deny):
+                line.label, line.score, line.pattern_phi = "DENY_LIST", 1.0, True
+                break
+            text = phi.strip_phrases(raw, allow) if allow else raw
+            labelled = phi.field_label(text)
+            if labelled is not None:
+                entity, rest = labelled
+                line.is_field_label = True
+                line.field_entity = entity
+                if rest and any(ch.isalnum() for ch in rest) and line.score < 0.8:
+                    line.label, line.score, line.pattern_phi = entity, 0.8, True
+            for match in phi.classify(text, context, lex):
+                if match.score > line.score:
+                    line.label, line.score, line.pattern_phi = match.label, match.score, True
+    # Layout: values right of / below a bare field label.
+    for i, line in enumerate(lines):
+        if not line.is_field_label or line.pattern_phi or line.field_entity is None:
+            continue
+        right = [(g, j) for j, o in enumerate(lines) if j != i and (g := _right_of(line.region, o.region)) is not None]
+        below = [(d, j) for j, o in enumerate(lines) if j != i and (d := _below(line.region, o.region)) is not None]
+        target = min(right)[1] if right else (min(below)[1] if below else None)
+        if target is not None and (lines[target].label is None or lines[target].score < 0.8):
+            value = lines[target]
+            if not (value.is_field_label and value.field_entity is not None and not value.pattern_phi):
+                value.label, value.score = line.field_entity, max(value.score, 0.8)
+    # Uncertain text near labels or PHI.
+    anchors = [line.region for line in lines if line.is_field_label or line.label is not None]
+    for line in lines:
+        if (
+            line.label is None
+            and line.uncertain
+            and any(_distance(a, line.region) < NEAR_LINES for a in anchors if a is not line.region)
+        ):
+            line.label, line.score = "UNCERTAIN", phi.THRESHOLD

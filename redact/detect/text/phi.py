@@ -1,0 +1,433 @@
+"""PHI recognition as data: Presidio-style patterns, context words and field labels.
+
+Three tables drive everything:
+
+* :data:`RECOGNISERS` -- an entity label, regular-expression :class:`Pattern` s with a
+  base score, and *context* words that raise the score when they occur on the same or a
+  neighbouring line (Presidio's context enhancement).
+* :data:`FIELD_LABELS` -- printed field labels ("Name:", "DOB", "MRN #") and the entity
+  of the value that follows them.  The layout rule in :mod:`redact.detect.text.layout`
+  turns "value right of or below a label" into PHI, even when the value looks harmless.
+* :data:`STAFF_WORDS` -- titles that mark a person's name as staff, not patient.
+
+Person names also come from a lexicon: the US Census 1990 first-name and surname lists,
+shipped in the ``names`` wheel and verified through :mod:`redact.models`.
+
+Nothing here returns or logs the matched text: :func:`classify` returns labels, scores
+and character spans only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from redact import models
+
+#: Scores at or above this make a line PHI.
+THRESHOLD = 0.5
+#: What a context word adds to a pattern's score (capped at 1).
+CONTEXT_BOOST = 0.35
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A named regular expression with a base score in ``[0, 1]``."""
+
+    name: str
+    regex: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Recogniser:
+    """An entity type, its patterns, and words that make a match more likely PHI.
+
+    ``context_label``, when set, replaces ``label`` on a context hit (a date near
+    "DOB" becomes a ``DOB``).
+    """
+
+    label: str
+    patterns: tuple[Pattern, ...]
+    context: tuple[str, ...] = ()
+    context_label: str | None = None
+    flags: int = re.IGNORECASE
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One PHI hit in a line: entity label, score and character span (no text)."""
+
+    label: str
+    score: float
+    start: int
+    end: int
+
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_SEP = r"[/\-.]"
+
+RECOGNISERS: tuple[Recogniser, ...] = (
+    Recogniser(
+        "DATE",
+        (
+            Pattern("mdy_numeric", rf"\b(?:0?[1-9]|1[0-2]){_SEP}(?:0?[1-9]|[12]\d|3[01]){_SEP}(?:19|20)?\d\d\b", 0.6),
+            Pattern("dmy_numeric", rf"\b(?:0?[1-9]|[12]\d|3[01]){_SEP}(?:0?[1-9]|1[0-2]){_SEP}(?:19|20)\d\d\b", 0.6),
+            Pattern("iso", rf"\b(?:19|20)\d\d{_SEP}(?:0?[1-9]|1[0-2]){_SEP}(?:0?[1-9]|[12]\d|3[01])\b", 0.6),
+            Pattern("month_day_year", rf"\b{_MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*(?:19|20)\d\d\b", 0.6),
+            Pattern("day_month_year", rf"\b\d{{1,2}}(?:st|nd|rd|th)?[\s\-]*{_MONTH}[\s\-,]*(?:19|20)?\d\d\b", 0.6),
+            Pattern("compact", r"\b(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\b", 0.35),
+            Pattern("month_day", rf"\b{_MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?\b", 0.3),
+        ),
+        context=("dob", "d.o.b", "birth", "born", "bday", "b-day"),
+        context_label="DOB",
+    ),
+    Recogniser(
+        "SSN",
+        (
+            Pattern("ssn_dashed", r"\b(?!000|666|9\d\d)\d{3}[- ](?!00)\d{2}[- ](?!0000)\d{4}\b", 0.7),
+            Pattern("ssn_plain", r"\b(?!000|666|9\d\d)\d{3}(?!00)\d{2}(?!0000)\d{4}\b", 0.2),
+        ),
+        context=("ssn", "social security", "ss#", "soc sec"),
+    ),
+    Recogniser(
+        "PHONE",
+        (
+            Pattern("nanp", r"(?<!\d)(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?!\d)", 0.6),
+            Pattern("intl", r"(?<!\w)\+\d{1,3}[\s.\-]?\(?\d{1,4}\)?(?:[\s.\-]?\d{2,4}){2,4}(?!\d)", 0.55),
+            Pattern("extension", r"\b(?:ext|x)\.?\s?\d{3,5}\b", 0.2),
+        ),
+        context=("phone", "tel", "telephone", "fax", "cell", "mobile", "call", "contact", "ph"),
+    ),
+    Recogniser(
+        "EMAIL",
+        (Pattern("email", r"\b[\w.+\-]+\s?@\s?[\w\-]+(?:\.[\w\-]+)+\b", 0.85),),
+        context=("email", "e-mail", "mail"),
+    ),
+    Recogniser(
+        "URL",
+        (
+            Pattern("scheme", r"\bhttps?://\S+", 0.5),
+            Pattern("www", r"\bwww\.[\w\-]+\.\w{2,}\S*", 0.5),
+        ),
+        context=("portal", "login", "link"),
+    ),
+    Recogniser(
+        "IP_ADDRESS",
+        (
+            Pattern("ipv4", r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b", 0.6),
+            Pattern("ipv6", r"\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b", 0.6),
+        ),
+        context=("ip", "host", "server"),
+    ),
+    Recogniser(
+        "MRN",
+        (
+            Pattern("labelled", r"\b(?:mrn|mr#|mr\s?no|med\s?rec)\W{0,3}[a-z]{0,3}\d[\d\-]{3,}\b", 0.85),
+            Pattern("long_number", r"(?<![\w.,])\d{6,12}(?![\w.,])", 0.45),
+            Pattern("prefixed_id", r"\b[a-z]{1,4}[\-#]?\d{5,12}\b", 0.4),
+            Pattern("grouped_id", r"\b\d{2,4}-\d{3,4}-\d{2,6}\b", 0.4),
+        ),
+        context=("mrn", "mr#", "record", "medical", "chart", "patient id", "pt id", "hosp"),
+    ),
+    Recogniser(
+        "ACCOUNT",
+        (Pattern("labelled", r"\b(?:acct|account|fin|csn|enc|encounter|visit)\W{0,3}[a-z]{0,3}\d[\d\-]{3,}\b", 0.8),),
+        context=("acct", "account", "billing", "fin", "csn", "encounter", "visit"),
+    ),
+    Recogniser(
+        "ACCESSION",
+        (
+            Pattern("labelled", r"\b(?:acc|accession|specimen|spec)\W{0,3}[a-z]{0,3}\d[\d\-]{3,}\b", 0.8),
+            Pattern("lab_style", r"\b[a-z]{1,3}\d{2}-\d{3,8}\b", 0.5),
+        ),
+        context=("accession", "specimen", "lab", "collected", "sample"),
+    ),
+    Recogniser(
+        "AGE",
+        (
+            Pattern("years_old", r"\b\d{1,3}\s?(?:y/?o|yrs?\.?(?:\s?old)?|years?\s?old|y\.o\.)(?!\w)", 0.6),
+            Pattern("age_sex", r"\b\d{1,3}\s?(?:y|yo)?\s?/?\s?[mf]\b", 0.3),
+            Pattern("over_89", r"\b(?:9\d|1[01]\d)\s?(?:y/?o|yrs?|years?|y\b)", 0.9),
+        ),
+        context=("age", "aged", "yo"),
+    ),
+    Recogniser(
+        "ADDRESS",
+        (
+            Pattern(
+                "street",
+                r"\b\d{1,6}\s+(?:[nsew]\.?\s+)?(?:[a-z0-9]+\.?\s+){1,3}"
+                r"(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|place|"
+                r"ter|terrace|hwy|highway|pkwy|parkway|cir|circle|sq|square)\b\.?",
+                0.65,
+            ),
+            Pattern("po_box", r"\bp\.?\s?o\.?\s?box\s+\d+\b", 0.7),
+            Pattern("city_state_zip", r"\b[a-z][a-z .]+,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\b", 0.7),
+            Pattern("zip", r"\b\d{5}-\d{4}\b", 0.5),
+            Pattern("apt", r"\b(?:apt|unit|suite|ste)\.?\s?#?\s?\w{1,5}\b", 0.3),
+        ),
+        context=("address", "addr", "home", "street", "city", "zip", "residence", "lives"),
+    ),
+    Recogniser(
+        "PLATE",
+        (Pattern("plate", r"\b(?:[A-Z]{2,3}[\s\-]?\d{3,4}|\d[A-Z]{3}\d{3}|[A-Z]{3}[\s\-]?\d[A-Z]\d)\b", 0.25),),
+        context=("plate", "license", "licence", "vehicle", "tag", "parking permit"),
+        flags=0,
+    ),
+    Recogniser(
+        "SERIAL",
+        (Pattern("labelled", r"\b(?:s/?n|serial(?:\s?no)?|sn#?|device id|udi)\W{0,3}[a-z0-9][a-z0-9\-]{4,}\b", 0.75),),
+        context=("serial", "device", "udi", "lot"),
+    ),
+    Recogniser(
+        "NAME",
+        (
+            Pattern("labelled", r"\b(?:pt|patient|name|pt\.?\s?name|patient\s?name)\s?[:\-]\s*[a-z][a-z'\-]+", 0.75),
+            Pattern("mr_mrs", r"\b(?:mr|mrs|ms|miss|mstr)\.?\s+[A-Z][A-Za-z'\-]+", 0.6),
+        ),
+        context=("patient", "pt", "name", "guardian", "mother", "father", "next of kin", "contact"),
+    ),
+)
+
+
+#: Printed field labels (lower case, punctuation stripped) -> entity of their value.
+FIELD_LABELS: dict[str, str] = {
+    "name": "NAME",
+    "patient": "NAME",
+    "patient name": "NAME",
+    "pt": "NAME",
+    "pt name": "NAME",
+    "last name": "NAME",
+    "first name": "NAME",
+    "surname": "NAME",
+    "given name": "NAME",
+    "guardian": "NAME",
+    "emergency contact": "NAME",
+    "next of kin": "NAME",
+    "mother": "NAME",
+    "father": "NAME",
+    "dob": "DOB",
+    "d o b": "DOB",
+    "date of birth": "DOB",
+    "birth date": "DOB",
+    "birthdate": "DOB",
+    "born": "DOB",
+    "mrn": "MRN",
+    "mr": "MRN",
+    "mr no": "MRN",
+    "medical record": "MRN",
+    "medical record number": "MRN",
+    "patient id": "MRN",
+    "pt id": "MRN",
+    "hosp no": "MRN",
+    "chart": "MRN",
+    "id": "ID",
+    "acct": "ACCOUNT",
+    "account": "ACCOUNT",
+    "acct no": "ACCOUNT",
+    "fin": "ACCOUNT",
+    "csn": "ACCOUNT",
+    "encounter": "ACCOUNT",
+    "enc": "ACCOUNT",
+    "visit": "ACCOUNT",
+    "accession": "ACCESSION",
+    "acc": "ACCESSION",
+    "specimen": "ACCESSION",
+    "specimen id": "ACCESSION",
+    "phone": "PHONE",
+    "tel": "PHONE",
+    "telephone": "PHONE",
+    "cell": "PHONE",
+    "mobile": "PHONE",
+    "fax": "PHONE",
+    "email": "EMAIL",
+    "e mail": "EMAIL",
+    "address": "ADDRESS",
+    "addr": "ADDRESS",
+    "home address": "ADDRESS",
+    "ssn": "SSN",
+    "social security": "SSN",
+    "age": "AGE",
+    "insurance id": "ID",
+    "member id": "ID",
+    "policy": "ID",
+    "policy no": "ID",
+    "plate": "PLATE",
+    "license plate": "PLATE",
+    "serial": "SERIAL",
+    "serial no": "SERIAL",
+    "sn": "SERIAL",
+    "s n": "SERIAL",
+    "device id": "SERIAL",
+    "admitted": "DATE",
+    "admit date": "DATE",
+    "adm": "DATE",
+    "collected": "DATE",
+    "date": "DATE",
+}
+
+#: Words that mark a nearby person's name as a member of staff (not PHI).
+STAFF_WORDS: tuple[str, ...] = (
+    "dr",
+    "md",
+    "rn",
+    "np",
+    "pa-c",
+    "do",
+    "lpn",
+    "cna",
+    "nurse",
+    "physician",
+    "attending",
+    "resident",
+    "staff",
+    "employee",
+    "volunteer",
+    "pharmacist",
+    "technician",
+    "therapist",
+    "doctor",
+    "surgeon",
+)
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
+_NAME_LAST_FIRST = re.compile(r"\b([A-Z][A-Za-z'\-]+)\s*,\s*([A-Z][A-Za-z'\-]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Upper-case first names and surnames."""
+
+    first: frozenset[str]
+    last: frozenset[str]
+    common: frozenset[str] = field(default_factory=frozenset)
+
+
+def _read_census(name: str, limit: int | None = None) -> list[str]:
+    path = models.model_path(name)
+    out = []
+    with path.open(encoding="ascii", errors="ignore") as fh:
+        for line in fh:
+            word = line.split(" ", 1)[0].strip()
+            if word:
+                out.append(word)
+            if limit is not None and len(out) >= limit:
+                break
+    return out
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """Load the US Census first-name and surname lists (verified, cached per process).
+
+    Surnames are limited to the 40,000 most frequent: the long tail is mostly OCR-like
+    noise and collides with ordinary words.
+    """
+    first = frozenset(_read_census("census_female_first") + _read_census("census_male_first"))
+    last = frozenset(_read_census("census_last", limit=40_000))
+    return Lexicon(first, last)
+
+
+def normalise(text: str) -> str:
+    """Lower-case, collapse whitespace; keeps characters so spans stay meaningful."""
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def label_key(text: str) -> str:
+    """Reduce a printed label ("D.O.B.:", "Pt Name -") to a :data:`FIELD_LABELS` key."""
+    return re.sub(r"[^a-z ]+", " ", text.lower()).split("#")[0].strip().replace("  ", " ")
+
+
+def has_word(text: str, words: Iterable[str]) -> bool:
+    """Whether any of ``words`` occurs in ``text`` as a whole word (case-insensitive)."""
+    low = text.lower()
+    return any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", low) for w in words)
+
+
+def _pattern_matches(text: str, context: str) -> list[Match]:
+    out: list[Match] = []
+    for rec in RECOGNISERS:
+        boosted = bool(rec.context) and has_word(context, rec.context)
+        for pattern in rec.patterns:
+            for m in re.finditer(pattern.regex, text, rec.flags):
+                score = min(1.0, pattern.score + (CONTEXT_BOOST if boosted else 0.0))
+                label = rec.context_label if boosted and rec.context_label else rec.label
+                out.append(Match(label, score, m.start(), m.end()))
+    return out
+
+
+def _name_matches(text: str, context: str, lex: Lexicon) -> list[Match]:
+    """Person names from the lexicon: "LAST, First", "First Last", "First M. Last"."""
+    out: list[Match] = []
+    staff = has_word(context, STAFF_WORDS)
+    for m in _NAME_LAST_FIRST.finditer(text):
+        last, first = m.group(1).upper(), m.group(2).upper()
+        hits = (last in lex.last) + (first in lex.first or first in lex.last)
+        if hits and not staff:
+            out.append(Match("NAME", 0.45 + 0.2 * hits, m.start(), m.end()))
+    words = list(_WORD.finditer(text))
+    for a, b in itertools.pairwise(words):
+        gap = text[a.end() : b.start()]
+        if not re.fullmatch(r"\s+(?:[A-Z]\.?\s+)?", gap):
+            continue
+        first, last = a.group(0), b.group(0)
+        if not (first[0].isupper() and last[0].isupper()):
+            continue
+        if first.upper() in lex.first and last.upper() in lex.last and not staff:
+            out.append(Match("NAME", 0.55, a.start(), b.end()))
+    return out
+
+
+def classify(text: str, context: str = "", lex: Lexicon | None = None) -> list[Match]:
+    """Return every PHI match in one line of ``text`` at or above :data:`THRESHOLD`.
+
+    ``context`` is the text of neighbouring lines, used only for context words.
+    """
+    if not text.strip():
+        return []
+    scope = f"{text} {context}"
+    found = _pattern_matches(text, scope)
+    found += _name_matches(text, scope, lex or lexicon())
+    return sorted((m for m in found if m.score >= THRESHOLD), key=lambda m: -m.score)
+
+
+def best_label(matches: Sequence[Match]) -> str | None:
+    """The entity label of the highest-scoring match, if any."""
+    return matches[0].label if matches else None
+
+
+def field_label(text: str) -> tuple[str, str] | None:
+    """If ``text`` is, or ends with, a printed field label, return ``(entity, rest)``.
+
+    ``rest`` is whatever follows the label in the same line ("" when the value must be
+    in a neighbouring region).  Tried longest label first, at the start of the line.
+    """
+    low = text.lower().strip()
+    m = re.match(r"^\s*([a-z][a-z .]{0,24}?)\s*(?:#|no\.?|number)?\s*[:#\-]\s*(.*)$", low)
+    if m:
+        key = label_key(m.group(1))
+        if key in FIELD_LABELS:
+            return FIELD_LABELS[key], m.group(2).strip()
+    key = label_key(low)
+    if key in FIELD_LABELS:
+        return FIELD_LABELS[key], ""
+    return None
+
+
+def phrase_in(text: str, phrases: Iterable[str]) -> bool:
+    """Whether any phrase occurs in ``text``, ignoring case, spacing and punctuation."""
+    squeezed = re.sub(r"[^a-z0-9]+", "", text.lower())
+    return any(p and re.sub(r"[^a-z0-9]+", "", p.lower()) in squeezed for p in phrases)
+
+
+def strip_phrases(text: str, phrases: Iterable[str]) -> str:
+    """Remove allow-listed phrases (case-insensitive, flexible spacing) from ``text``."""
+    for p in phrases:
+        words = [re.escape(w) for w in p.split() if w]
+        if words:
+            text = re.sub(r"\W*".join(words), " ", text, flags=re.IGNORECASE)
+    return text
