@@ -46,10 +46,11 @@ RANGES: dict[str, tuple[float, float]] = {
     "text_max_side": (640, 4096),
     "barcode_max_side": (640, 4096),
     "barcode_padding": (0.05, 1.0),
+    "jobs": (0, 256),
 }
 
 #: Settings that are tuples of strings (other tuples are integers, e.g. ``fill_color``).
-_STRING_TUPLES = frozenset({"text_allow", "text_deny"})
+_STRING_TUPLES = frozenset({"text_allow", "text_deny", "include", "exclude"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,14 @@ class Settings:
     #: Also decode at full resolution when the image is larger than ``barcode_max_side``
     #: (small codes on 12-MP photos); off saves ~60 ms per photo but may miss tiny codes.
     barcode_full_res: bool = True
+
+    #: Worker processes for batches; 0 means one per CPU.
+    jobs: int = 0
+    #: Glob patterns (matched against paths relative to a given folder) a file must match
+    #: to be picked from a folder; empty means every image.
+    include: tuple[str, ...] = ()
+    #: Glob patterns of files to skip when walking a folder (e.g. ``"drafts/**"``).
+    exclude: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for key, (low, high) in RANGES.items():

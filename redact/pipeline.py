@@ -9,18 +9,16 @@ reported clean.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from redact import detect, obscure, policy
+from redact import detect, discover, obscure, policy
+from redact.cache import ResultCache
 from redact.config import Settings
 from redact.errors import AnalysisError, ExitCode, InputError, OutputError, RedactError
 from redact.media import default_output_path, load_image, output_would_overwrite, save_image
 from redact.types import FileResult, Finding, Mode, Status
-
-#: File name endings picked up when a folder is given.
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +37,11 @@ class Analyzer:
         self.detectors = [detect.create(settings.face_detector, settings)]
 
     def analyse(self, pixels: detect.RGBImage) -> list[Finding]:
-        """Every finding of every detector; any detector failure fails the file."""
-        rgb = pixels[..., :3] if pixels.ndim == 3 and pixels.shape[2] == 4 else pixels
+        """Every finding of every detector on RGB ``pixels``; any detector failure fails the file."""
         findings: list[Finding] = []
         for detector in self.detectors:
             try:
-                findings.extend(detector.detect(rgb))
+                findings.extend(detector.detect(pixels))
             except RedactError:
                 raise
             except Exception as exc:  # fail closed: an unfinished analysis is unsafe
@@ -62,9 +59,11 @@ def process(job: Job, mode: Mode, analyzer: Analyzer) -> FileResult:
             raise OutputError("no output path", job.path)
         if mode is Mode.CLEAN and job.output is not None:
             output_would_overwrite(job.path, job.output)  # before any work: fail fast
+        if discover.sniff_file(job.path) is discover.MediaType.VIDEO:
+            raise InputError("video is not supported yet: the file was NOT checked", job.path)
         image = load_image(job.path, settings)
         height, width = image.pixels.shape[:2]
-        findings = analyzer.analyse(image.pixels)
+        findings = analyzer.analyse(image.rgb)
         output = None
         if mode is Mode.CLEAN:
             assert job.output is not None
@@ -83,12 +82,13 @@ def process(job: Job, mode: Mode, analyzer: Analyzer) -> FileResult:
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
     except RedactError as exc:
-        return _failed(job, exc, started)
-    except (MemoryError, RecursionError) as exc:
-        return _failed(job, AnalysisError(f"ran out of resources ({type(exc).__name__})"), started)
+        return failed(job, exc, started)
+    except Exception as exc:  # a bug or exhausted resources: this file is unsafe, the rest go on
+        return failed(job, AnalysisError(f"internal error ({type(exc).__name__})"), started)
 
 
-def _failed(job: Job, exc: RedactError, started: float) -> FileResult:
+def failed(job: Job, exc: RedactError, started: float | None = None) -> FileResult:
+    """A FAILED result for ``job`` carrying ``exc``'s one-line message and exit code."""
     # The result already names the input; keep any other path the error names.
     message = exc.message if exc.path in (None, job.path) else str(exc)
     return FileResult(
@@ -96,69 +96,92 @@ def _failed(job: Job, exc: RedactError, started: float) -> FileResult:
         status=Status.FAILED,
         error=message,
         exit_code=int(exc.exit_code),
-        elapsed_ms=(time.perf_counter() - started) * 1000,
+        elapsed_ms=(time.perf_counter() - started) * 1000 if started is not None else 0.0,
     )
 
 
-def expand(paths: Sequence[Path]) -> Iterator[tuple[Path, Path | None]]:
-    """Each input file with the folder it was found under (``None`` for a named file).
-
-    Folders are walked recursively for image files; a named path is passed through as
-    it is, so that a missing or unreadable one is reported as a failure, not skipped.
-    """
-    for path in paths:
-        if path.is_dir():
-            found = False
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in IMAGE_SUFFIXES and not _hidden(child, path):
-                    found = True
-                    yield child, path
-            if not found:
-                yield path, None  # reported as "no images found"
-        else:
-            yield path, None
-
-
-def _hidden(child: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in child.relative_to(root).parts)
-
-
-def plan_jobs(paths: Sequence[Path], mode: Mode, outdir: Path | None) -> list[Job]:
-    """The jobs for ``paths``; in clean mode each gets a distinct output path."""
+def plan_jobs(paths: Sequence[Path], mode: Mode, outdir: Path | None, settings: Settings | None = None) -> list[Job]:
+    """The jobs for ``paths`` (folders walked); in clean mode each gets an output path."""
+    settings = settings or Settings()
+    skip = [outdir] if outdir is not None else []
     jobs: list[Job] = []
-    for path, root in expand(paths):
-        output = default_output_path(path, outdir, root) if mode is Mode.CLEAN else None
+    for path, root in discover.expand(paths, settings.include, settings.exclude, skip):
+        # GIF is written as PNG: name it so up front, so collisions are caught in planning.
+        fmt = "PNG" if path.suffix.lower() == ".gif" else None
+        output = default_output_path(path, outdir, root, fmt) if mode is Mode.CLEAN else None
         jobs.append(Job(path, output))
     return jobs
 
 
 def run(
-    jobs: Iterable[Job],
+    jobs: Sequence[Job],
     mode: Mode,
     settings: Settings,
     on_result: Callable[[FileResult], None] | None = None,
+    *,
+    workers: int = 1,
+    cache_dir: Path | None = None,
 ) -> list[FileResult]:
-    """Process every job in order; one bad file never stops the others."""
-    analyzer = Analyzer(settings)
-    results: list[FileResult] = []
+    """Process every job; one bad file never stops the others.  Results keep job order.
+
+    ``workers > 1`` runs files in that many processes (models loaded once per worker).
+    With ``cache_dir`` (clean mode), files whose input, settings and output are unchanged
+    since the last run there are not processed again.
+    """
+    results: list[FileResult | None] = [None] * len(jobs)
+    cache = ResultCache(cache_dir, settings) if cache_dir is not None and mode is Mode.CLEAN else None
     claimed: dict[Path, Path] = {}
-    for job in jobs:
-        result = _precheck(job, claimed) or process(job, mode, analyzer)
-        results.append(result)
+    todo: list[tuple[int, Job]] = []
+
+    def finish(index: int, result: FileResult) -> None:
+        results[index] = result
+        job = jobs[index]
+        if cache is not None and job.output is not None and "cached" not in result.notes:
+            cache.store(job.path, job.output, result)
         if on_result is not None:
             on_result(result)
-    return results
+
+    try:
+        for index, job in enumerate(jobs):
+            early = _precheck(job, claimed)
+            if early is None and cache is not None and job.output is not None:
+                early = cache.lookup(job.path, job.output)
+            if early is not None:
+                finish(index, early)
+            else:
+                todo.append((index, job))
+        if todo:
+            # Built here even for a pool: a missing model fails the run at once, clearly.
+            analyzer = Analyzer(settings)
+            if workers > 1 and len(todo) > 1:
+                from redact.executor import run_parallel
+
+                order = [i for i, _ in todo]
+                run_parallel(
+                    [j for _, j in todo],
+                    mode,
+                    settings,
+                    min(workers, len(todo)),
+                    lambda k, result: finish(order[k], result),
+                )
+            else:
+                for index, job in todo:
+                    finish(index, process(job, mode, analyzer))
+    finally:
+        if cache is not None:
+            cache.save()
+    return [r for r in results if r is not None]
 
 
 def _precheck(job: Job, claimed: dict[Path, Path]) -> FileResult | None:
     """Fail jobs that cannot be processed at all, before any model work."""
     started = time.perf_counter()
     if job.path.is_dir():
-        return _failed(job, InputError("no image files found in this folder", job.path), started)
+        return failed(job, InputError("no image files found in this folder", job.path), started)
     if job.output is not None:
         key = job.output.resolve()
         if key in claimed:
-            return _failed(job, OutputError(f"output {job.output} is already written for {claimed[key]}"), started)
+            return failed(job, OutputError(f"output {job.output} is already written for {claimed[key]}"), started)
         claimed[key] = job.path
     return None
 

@@ -51,6 +51,8 @@ def plan(findings: list[Finding] | tuple[Finding, ...], settings: Settings, widt
     return faces + solids
 
 
-def cover_boxes(findings: list[Finding] | tuple[Finding, ...], settings: Settings, width: int, height: int) -> list[Box]:
+def cover_boxes(
+    findings: list[Finding] | tuple[Finding, ...], settings: Settings, width: int, height: int
+) -> list[Box]:
     """Just the boxes :func:`plan` would cover (used by benchmarks and reports)."""
     return [c.box for c in plan(findings, settings, width, height)]

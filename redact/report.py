@@ -1,5 +1,7 @@
-"""Machine-readable run reports.  No PHI text ever appears in them: findings carry
-entity labels, geometry and scores only."""
+"""Machine-readable run reports.
+
+No PHI text ever appears in them: findings carry entity labels, geometry and scores only.
+"""
 
 from __future__ import annotations
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any
 
 
 class Kind(enum.StrEnum):
@@ -173,6 +174,21 @@ class Finding:
             out["track_id"] = self.track_id
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """The inverse of :meth:`to_dict`."""
+        polygon = data.get("polygon")
+        return cls(
+            kind=Kind(data["kind"]),
+            box=Box(*data["box"]),
+            confidence=float(data["confidence"]),
+            source=str(data["source"]),
+            label=str(data["label"]),
+            polygon=tuple((float(x), float(y)) for x, y in polygon) if polygon else None,
+            frame=data.get("frame"),
+            track_id=data.get("track_id"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Flag:
@@ -221,6 +237,22 @@ class FileResult:
             "elapsed_ms": round(self.elapsed_ms, 1),
             "notes": list(self.notes),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FileResult:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            path=Path(data["path"]),
+            status=Status(data["status"]),
+            findings=tuple(Finding.from_dict(f) for f in data["findings"]),
+            flags=tuple(Flag(f["code"], f["reason"]) for f in data["flags"]),
+            output=Path(data["output"]) if data.get("output") else None,
+            error=data.get("error"),
+            exit_code=int(data.get("exit_code", 0)),
+            size=(int(data["size"][0]), int(data["size"][1])) if data.get("size") else None,
+            elapsed_ms=float(data.get("elapsed_ms", 0.0)),
+            notes=tuple(data.get("notes", ())),
+        )
 
 
 def count_by_kind(findings: Iterable[Finding]) -> dict[str, int]:

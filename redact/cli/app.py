@@ -124,7 +124,9 @@ def _boundary() -> Iterator[None]:
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
 
 
-def _execute(mode: Mode, paths: list[Path], outdir: Path | None, settings: Settings, json_out: bool, quiet: bool) -> None:
+def _execute(
+    mode: Mode, paths: list[Path], outdir: Path | None, settings: Settings, json_out: bool, quiet: bool
+) -> None:
     with _boundary():
         code = _run(mode, paths, outdir, settings, json_out, quiet)
     raise typer.Exit(int(code))

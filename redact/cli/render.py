@@ -73,7 +73,9 @@ class Progress:
         if self.quiet and result.status is not Status.FAILED:
             return
         style, word = _STYLE[result.status]
-        console.print(f"[{style}]{word:>8}[/{style}] {escape(str(result.path))}: {escape(describe(result))}", soft_wrap=True)
+        console.print(
+            f"[{style}]{word:>8}[/{style}] {escape(str(result.path))}: {escape(describe(result))}", soft_wrap=True
+        )
 
 
 def summary(results: Sequence[FileResult], mode: Mode) -> None:

@@ -1,6 +1,6 @@
 """Pluggable detectors.  Importing this package registers the built-in ones."""
 
-from redact.detect import faces as faces  # noqa: F401  (registers "centerface")
+from redact.detect import faces as faces  # registers "centerface"
 from redact.detect.base import Detector, RGBImage, available, create, register
 
 __all__ = ["Detector", "RGBImage", "available", "create", "register"]

@@ -1,0 +1,90 @@
+"""Run jobs serially or in worker processes, behind one interface.
+
+Models are loaded once per worker (in the pool initializer), never per file.  Workers
+are started with ``spawn`` so no OpenCV/ONNX thread state is inherited through ``fork``.
+Results come back as they finish; the caller orders them if it needs to.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+from redact.config import Settings
+from redact.errors import AnalysisError
+from redact.pipeline import Analyzer, Job, failed, process
+from redact.types import FileResult, Mode
+
+_worker_state: dict[str, object] = {}
+
+
+def default_jobs() -> int:
+    """Worker processes to use by default: one per CPU this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _init_worker(settings: Settings, mode: Mode, threads: int) -> None:
+    import cv2
+
+    cv2.setNumThreads(threads)
+    _worker_state["analyzer"] = Analyzer(settings)
+    _worker_state["mode"] = mode
+
+
+def _work(index: int, job: Job) -> tuple[int, FileResult]:
+    analyzer = _worker_state["analyzer"]
+    mode = _worker_state["mode"]
+    assert isinstance(analyzer, Analyzer) and isinstance(mode, Mode)
+    return index, process(job, mode, analyzer)
+
+
+def run_parallel(
+    jobs: Sequence[Job],
+    mode: Mode,
+    settings: Settings,
+    workers: int,
+    on_result: Callable[[int, FileResult], None],
+) -> None:
+    """Process ``jobs`` in ``workers`` processes, calling ``on_result(index, result)`` as each ends.
+
+    At most ``2 * workers`` jobs are queued at a time, so a huge folder does not pile up
+    in memory.  A worker that dies fails its file (never skips it).  Ctrl-C cancels what
+    has not started; outputs are atomic, so nothing is left half-written.
+    """
+    threads = max(1, default_jobs() // workers)
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(settings, mode, threads)
+    )
+    pending: dict[Future[tuple[int, FileResult]], tuple[int, Job]] = {}
+    try:
+        for index, job in enumerate(jobs):
+            pending[pool.submit(_work, index, job)] = (index, job)
+            if len(pending) >= 2 * workers:
+                _drain(pending, on_result, FIRST_COMPLETED)
+        while pending:
+            _drain(pending, on_result, ALL_COMPLETED)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _drain(
+    pending: dict[Future[tuple[int, FileResult]], tuple[int, Job]],
+    on_result: Callable[[int, FileResult], None],
+    until: str,
+) -> None:
+    done, _ = wait(pending, return_when=until)
+    for future in done:
+        index, job = pending.pop(future)
+        try:
+            _, result = future.result()
+        except Exception as exc:  # the worker died (crash, OOM kill): the file is unsafe
+            result = failed(job, AnalysisError(f"worker process failed ({type(exc).__name__})"))
+        on_result(index, result)
