@@ -15,11 +15,12 @@ from redact.types import Box, Finding, Kind, Point
 
 @dataclass(frozen=True, slots=True)
 class Cover:
-    """One region to cover: a clipped box, an optional polygon, and a method."""
+    """One region to cover: a clipped box, an optional polygon, a method, and why."""
 
     box: Box
     method: FaceMethod
     polygon: tuple[Point, ...] | None = None
+    finding: Finding | None = None
 
 
 def face_cover_box(box: Box, settings: Settings) -> Box:
@@ -43,11 +44,11 @@ def plan(findings: list[Finding] | tuple[Finding, ...], settings: Settings, widt
         if finding.kind is Kind.FACE:
             box = face_cover_box(finding.box, settings).clip(width, height)
             if box is not None:
-                faces.append(Cover(box, settings.face_method))
+                faces.append(Cover(box, settings.face_method, finding=finding))
         else:
             box = finding.box.clip(width, height)
             if box is not None:
-                solids.append(Cover(box, FaceMethod.FILL, finding.polygon))
+                solids.append(Cover(box, FaceMethod.FILL, finding.polygon, finding))
     return faces + solids
 
 
