@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from redact import detect, discover, obscure, policy
+from redact.baseline import Baseline
 from redact.cache import ResultCache
 from redact.config import Settings
 from redact.errors import AnalysisError, ExitCode, InputError, OutputError, RedactError
-from redact.media import default_output_path, load_image, output_would_overwrite, save_image
+from redact.media import default_output_path, load_image, output_would_overwrite, preview_jpeg, save_image
 from redact.types import FileResult, Finding, Mode, Status
 
 
@@ -27,6 +28,10 @@ class Job:
 
     path: Path
     output: Path | None = None
+    #: Attach a small JPEG of the covered image to the result (for HTML review pages).
+    preview: bool = False
+    #: Replace the input with its redacted version (``clean --in-place``, for hooks).
+    in_place: bool = False
 
 
 class Analyzer:
@@ -57,19 +62,20 @@ def process(job: Job, mode: Mode, analyzer: Analyzer) -> FileResult:
     try:
         if mode is Mode.CLEAN and job.output is None:
             raise OutputError("no output path", job.path)
-        if mode is Mode.CLEAN and job.output is not None:
+        if mode is Mode.CLEAN and job.output is not None and not job.in_place:
             output_would_overwrite(job.path, job.output)  # before any work: fail fast
         if discover.sniff_file(job.path) is discover.MediaType.VIDEO:
             raise InputError("video is not supported yet: the file was NOT checked", job.path)
         image = load_image(job.path, settings)
-        height, width = image.pixels.shape[:2]
         findings = analyzer.analyse(image.rgb)
+        covers = policy.plan(findings, settings, image.width, image.height)
+        covered = obscure.apply(image.pixels, covers, settings) if covers else image.pixels
         output = None
         if mode is Mode.CLEAN:
             assert job.output is not None
-            covers = policy.plan(findings, settings, width, height)
-            pixels = obscure.apply(image.pixels, covers, settings) if covers else image.pixels
-            output = save_image(pixels, job.output, image.output_format, settings, source=job.path)
+            output = save_image(
+                covered, job.output, image.output_format, settings, source=None if job.in_place else job.path
+            )
             status = Status.REDACTED if findings else Status.CLEAN
         else:
             status = Status.FINDINGS if findings else Status.CLEAN
@@ -78,8 +84,10 @@ def process(job: Job, mode: Mode, analyzer: Analyzer) -> FileResult:
             status=status,
             findings=tuple(findings),
             output=output,
-            size=(width, height),
+            size=image.size,
             elapsed_ms=(time.perf_counter() - started) * 1000,
+            notes=image.notes,
+            preview=preview_jpeg(covered) if job.preview else None,
         )
     except RedactError as exc:
         return failed(job, exc, started)
@@ -100,7 +108,14 @@ def failed(job: Job, exc: RedactError, started: float | None = None) -> FileResu
     )
 
 
-def plan_jobs(paths: Sequence[Path], mode: Mode, outdir: Path | None, settings: Settings | None = None) -> list[Job]:
+def plan_jobs(
+    paths: Sequence[Path],
+    mode: Mode,
+    outdir: Path | None,
+    settings: Settings | None = None,
+    preview: bool = False,
+    in_place: bool = False,
+) -> list[Job]:
     """The jobs for ``paths`` (folders walked); in clean mode each gets an output path."""
     settings = settings or Settings()
     skip = [outdir] if outdir is not None else []
@@ -108,8 +123,13 @@ def plan_jobs(paths: Sequence[Path], mode: Mode, outdir: Path | None, settings: 
     for path, root in discover.expand(paths, settings.include, settings.exclude, skip):
         # GIF is written as PNG: name it so up front, so collisions are caught in planning.
         fmt = "PNG" if path.suffix.lower() == ".gif" else None
-        output = default_output_path(path, outdir, root, fmt) if mode is Mode.CLEAN else None
-        jobs.append(Job(path, output))
+        if mode is not Mode.CLEAN:
+            output = None
+        elif in_place:
+            output = path
+        else:
+            output = default_output_path(path, outdir, root, fmt)
+        jobs.append(Job(path, output, preview, in_place))
     return jobs
 
 
@@ -121,12 +141,14 @@ def run(
     *,
     workers: int = 1,
     cache_dir: Path | None = None,
+    baseline: Baseline | None = None,
 ) -> list[FileResult]:
     """Process every job; one bad file never stops the others.  Results keep job order.
 
     ``workers > 1`` runs files in that many processes (models loaded once per worker).
     With ``cache_dir`` (clean mode), files whose input, settings and output are unchanged
-    since the last run there are not processed again.
+    since the last run there are not processed again.  Files a ``baseline`` approves pass
+    as clean without analysis.
     """
     results: list[FileResult | None] = [None] * len(jobs)
     cache = ResultCache(cache_dir, settings) if cache_dir is not None and mode is Mode.CLEAN else None
@@ -144,6 +166,8 @@ def run(
     try:
         for index, job in enumerate(jobs):
             early = _precheck(job, claimed)
+            if early is None and baseline is not None and job.path.is_file() and baseline.approves(job.path):
+                early = FileResult(job.path, Status.CLEAN, notes=("approved in baseline",))
             if early is None and cache is not None and job.output is not None:
                 early = cache.lookup(job.path, job.output)
             if early is not None:

@@ -212,6 +212,8 @@ class FileResult:
     size: tuple[int, int] | None = None  # (width, height) after orientation
     elapsed_ms: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: A small JPEG of the *covered* image for review pages (never the original); not in JSON.
+    preview: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def unsafe(self) -> bool:

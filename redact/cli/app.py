@@ -1,20 +1,25 @@
-"""Typer commands: ``redact clean``, ``redact scan``, ``redact --version``."""
+"""Typer commands: ``clean``, ``scan``, ``check``, ``approve`` and ``--version``."""
 
 from __future__ import annotations
 
+import enum
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
 
 import typer
 
 from redact import __version__
 from redact.cli import render
-from redact.config import FaceMethod, Settings, load_settings
+from redact.config import FaceMethod, Settings, TextMode, load_settings
 from redact.errors import ExitCode, RedactError, UsageError
-from redact.types import Mode
+from redact.types import FileResult, Mode
+
+if TYPE_CHECKING:
+    from redact.baseline import Baseline
 
 app = typer.Typer(
     name="redact",
@@ -27,6 +32,16 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+class ReportFormat(enum.StrEnum):
+    """Report formats for ``--format``."""
+
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+    HTML = "html"
+
+
 PathsArg = Annotated[
     list[Path],
     typer.Argument(help="Image files or folders (searched recursively).", show_default=False),
@@ -35,16 +50,45 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="A redact.toml or pyproject.toml with [tool.redact].", show_default=False),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON report on stdout.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
+FormatOpt = Annotated[
+    ReportFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Report format: table (human, stderr), json, sarif or html (stdout, or --report).",
+    ),
+]
+ReportOpt = Annotated[
+    Path | None,
+    typer.Option("--report", help="Write the report to this file instead of stdout.", show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only problems on stderr.")]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", help="Worker processes (default: one per CPU).", show_default=False),
+]
 ThresholdOpt = Annotated[
     float | None,
     typer.Option("--face-threshold", help="Face score threshold; lower finds more faces.", show_default=False),
+]
+TextOpt = Annotated[
+    TextMode | None,
+    typer.Option("--text", help="Text to cover: phi (default) or all.", show_default=False),
 ]
 MaxPixelsOpt = Annotated[
     int | None,
     typer.Option("--max-pixels", help="Refuse images with more pixels than this.", show_default=False),
 ]
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where and how the run reports."""
+
+    fmt: ReportFormat
+    report: Path | None
+    quiet: bool
 
 
 def _version(value: bool) -> None:
@@ -63,8 +107,26 @@ def _root(
     """Find and irreversibly cover faces and other PHI in photos before they are posted."""
 
 
+@contextmanager
+def _boundary() -> Iterator[None]:
+    """Turn library errors into a one-line message and their exit code (the only place)."""
+    try:
+        yield
+    except RedactError as exc:
+        render.error(str(exc))
+        raise typer.Exit(int(exc.exit_code)) from None
+    except KeyboardInterrupt:
+        render.error("interrupted")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
 def _settings(config: Path | None, **overrides: object) -> Settings:
-    return load_settings(config).replace(**overrides)
+    with _boundary():
+        return load_settings(config).replace(**overrides)
+
+
+def _output(fmt: ReportFormat, json_out: bool, report: Path | None, quiet: bool) -> Output:
+    return Output(ReportFormat.JSON if json_out else fmt, report, quiet)
 
 
 @app.command()
@@ -84,70 +146,187 @@ def clean(
         FaceMethod | None,
         typer.Option("--method", "-m", help="How faces are covered (default: blur, a safe irreversible blur)."),
     ] = None,
+    in_place: Annotated[
+        bool,
+        typer.Option(
+            "--in-place",
+            help="Replace each input with its redacted version (atomically). Only for files whose originals "
+            "are kept elsewhere, e.g. staged in git by a pre-commit hook.",
+        ),
+    ] = False,
+    fail_if_changed: Annotated[
+        bool,
+        typer.Option("--fail-if-changed", help="Exit 1 when any file needed covering (for hooks)."),
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Process every file even if unchanged since the last run.")
+    ] = False,
+    text: TextOpt = None,
     face_threshold: ThresholdOpt = None,
     max_pixels: MaxPixelsOpt = None,
+    jobs: JobsOpt = None,
     config: ConfigOpt = None,
+    fmt: FormatOpt = ReportFormat.TABLE,
+    report: ReportOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Write redacted copies: faces covered, metadata removed. Originals are never changed."""
+    settings = _settings(
+        config, face_method=method, face_threshold=face_threshold, max_pixels=max_pixels, text_mode=text, jobs=jobs
+    )
+    if in_place and output_dir is not None:
+        _usage("--in-place and --output-dir exclude each other")
+    out = _output(fmt, json_out, report, quiet)
     with _boundary():
-        settings = _settings(config, face_method=method, face_threshold=face_threshold, max_pixels=max_pixels)
-    _execute(Mode.CLEAN, paths, output_dir, settings, json_out, quiet)
+        results, code = _run(Mode.CLEAN, paths, settings, out, outdir=output_dir, in_place=in_place, cache=not no_cache)
+    if fail_if_changed and code == ExitCode.OK and any(r.findings or r.flags for r in results):
+        code = ExitCode.FINDINGS
+    raise typer.Exit(int(code))
 
 
 @app.command()
 def scan(
     paths: PathsArg,
+    text: TextOpt = None,
     face_threshold: ThresholdOpt = None,
     max_pixels: MaxPixelsOpt = None,
+    jobs: JobsOpt = None,
     config: ConfigOpt = None,
+    fmt: FormatOpt = ReportFormat.TABLE,
+    report: ReportOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Report what would be covered; write nothing. Exit 1 when anything is found."""
+    settings = _settings(config, face_threshold=face_threshold, max_pixels=max_pixels, text_mode=text, jobs=jobs)
     with _boundary():
-        settings = _settings(config, face_threshold=face_threshold, max_pixels=max_pixels)
-    _execute(Mode.SCAN, paths, None, settings, json_out, quiet)
-
-
-@contextmanager
-def _boundary() -> Iterator[None]:
-    """Turn library errors into a one-line message and their exit code (the only place)."""
-    try:
-        yield
-    except RedactError as exc:
-        render.error(str(exc))
-        raise typer.Exit(int(exc.exit_code)) from None
-    except KeyboardInterrupt:
-        render.error("interrupted")
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-
-
-def _execute(
-    mode: Mode, paths: list[Path], outdir: Path | None, settings: Settings, json_out: bool, quiet: bool
-) -> None:
-    with _boundary():
-        code = _run(mode, paths, outdir, settings, json_out, quiet)
+        _, code = _run(Mode.SCAN, paths, settings, _output(fmt, json_out, report, quiet))
     raise typer.Exit(int(code))
 
 
-def _run(mode: Mode, paths: list[Path], outdir: Path | None, settings: Settings, json_out: bool, quiet: bool) -> int:
+@app.command()
+def check(
+    files: PathsArg,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Approved files (see `redact approve`) pass unchanged.", show_default=False),
+    ] = None,
+    text: TextOpt = None,
+    jobs: JobsOpt = None,
+    config: ConfigOpt = None,
+    fmt: FormatOpt = ReportFormat.TABLE,
+    report: ReportOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Pre-publish gate: exit 0 only when every file is clean. Never writes files.
+
+    Exit 1 when any file shows PHI or looks like a patient record; 3-7 on errors.
+    """
+    settings = _settings(config, text_mode=text, jobs=jobs)
+    with _boundary():
+        approved = None
+        if baseline is not None:
+            from redact.baseline import Baseline
+
+            approved = Baseline.load(baseline)
+        _, code = _run(Mode.SCAN, files, settings, _output(fmt, json_out, report, True), baseline=approved)
+    raise typer.Exit(int(code))
+
+
+@app.command()
+def approve(
+    files: Annotated[list[Path], typer.Argument(help="Files a person reviewed and approved.", show_default=False)],
+    baseline: Annotated[
+        Path, typer.Option("--baseline", help="Baseline file to add them to (created if missing).")
+    ] = Path(".redact-baseline.json"),
+    note: Annotated[str, typer.Option("--note", help="Why they were approved (no patient details).")] = "",
+) -> None:
+    """Record reviewed files in a baseline so `redact check --baseline` lets them pass."""
+    from redact.baseline import Baseline
+
+    with _boundary():
+        store = Baseline.load(baseline, missing_ok=True)
+        added = store.approve(files, note)
+        store.save()
+    render.console.print(f"approved {len(added)} file(s) in {baseline}")
+
+
+def _usage(message: str) -> NoReturn:
+    render.error(message)
+    raise typer.Exit(int(ExitCode.USAGE))
+
+
+def _run(
+    mode: Mode,
+    paths: list[Path],
+    settings: Settings,
+    out: Output,
+    *,
+    outdir: Path | None = None,
+    in_place: bool = False,
+    cache: bool = False,
+    baseline: Baseline | None = None,
+) -> tuple[list[FileResult], ExitCode]:
     # Imported here so that `redact --version` and `--help` stay instant.
-    from redact import pipeline, report
+    from redact import pipeline
+    from redact.executor import default_jobs
 
     if outdir is not None and outdir.exists() and not outdir.is_dir():
         raise UsageError("output folder is a file", outdir)
-    jobs = pipeline.plan_jobs(paths, mode, outdir)
-    view = render.Progress(quiet=quiet, total=len(jobs))
+    jobs = pipeline.plan_jobs(paths, mode, outdir, settings, preview=out.fmt is ReportFormat.HTML, in_place=in_place)
+    view = render.Progress(quiet=out.quiet, total=len(jobs))
     with view:
-        results = pipeline.run(jobs, mode, settings, on_result=view.file_done)
+        results = pipeline.run(
+            jobs,
+            mode,
+            settings,
+            on_result=view.file_done,
+            workers=settings.jobs or default_jobs(),
+            cache_dir=outdir if cache else None,
+            baseline=baseline,
+        )
     code = pipeline.exit_code(results, mode)
-    if not quiet:
+    if not out.quiet or code != ExitCode.OK:
         render.summary(results, mode)
-    if json_out:
-        sys.stdout.write(report.to_json(results, str(mode), int(code)) + "\n")
-    return int(code)
+    _report(results, mode, code, settings, out)
+    return results, code
+
+
+def _report(results: list[FileResult], mode: Mode, code: ExitCode, settings: Settings, out: Output) -> None:
+    from redact import report
+
+    if out.fmt is ReportFormat.TABLE:
+        if out.report is None:
+            return
+        from redact.report import text
+
+        body = text.render(results, str(mode), int(code))
+    elif out.fmt is ReportFormat.JSON:
+        body = report.to_json(results, str(mode), int(code))
+    elif out.fmt is ReportFormat.SARIF:
+        import json
+
+        from redact.report import sarif
+
+        body = json.dumps(sarif.to_dict(results, int(code)), indent=2)
+    else:
+        from redact.report import html
+
+        body = html.render(results, str(mode), int(code), settings)
+    if out.report is None:
+        sys.stdout.write(body if body.endswith("\n") else body + "\n")
+        return
+    from redact.media import atomic_write
+
+    data = body.encode()
+
+    def write(fh: BinaryIO) -> None:
+        fh.write(data)
+
+    atomic_write(out.report, write)
+    if not out.quiet:
+        render.console.print(f"report written to {out.report}")
 
 
 def main() -> NoReturn:

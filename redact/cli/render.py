@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
+from redact.report.text import describe
 from redact.types import FileResult, Mode, Status
 
 console = Console(stderr=True, highlight=False)
@@ -27,19 +28,8 @@ def error(message: str) -> None:
     console.print(f"[red]redact: error:[/red] {escape(message)}", soft_wrap=True)
 
 
-def describe(result: FileResult) -> str:
-    """A short, PHI-free account of one result."""
-    if result.status is Status.FAILED:
-        return result.error or "failed"
-    parts = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(result.counts().items())]
-    text = ", ".join(parts) if parts else "nothing found"
-    if result.output is not None:
-        text += f" -> {result.output}"
-    return text
-
-
 class Progress:
-    """Per-file lines and a progress bar on stderr (off when quiet or not a terminal)."""
+    """Per-file lines and a progress bar on stderr; when quiet, only unsafe files are listed."""
 
     def __init__(self, quiet: bool, total: int) -> None:
         self.quiet = quiet
@@ -70,7 +60,7 @@ class Progress:
         """Report one finished file."""
         if self._bar is not None:
             self._bar.advance(self._task)
-        if self.quiet and result.status is not Status.FAILED:
+        if self.quiet and not result.unsafe:
             return
         style, word = _STYLE[result.status]
         console.print(

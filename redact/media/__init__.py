@@ -9,6 +9,7 @@ from redact.media.atomic import atomic_write, output_would_overwrite, same_file
 from redact.media.formats import READABLE, WRITABLE
 from redact.media.image import LoadedImage, Pixels, load_image
 from redact.media.paths import default_output_path
+from redact.media.preview import preview_jpeg
 from redact.media.writer import save_image
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "default_output_path",
     "load_image",
     "output_would_overwrite",
+    "preview_jpeg",
     "same_file",
     "save_image",
 ]

@@ -1,0 +1,181 @@
+"""Batches: discovery by content, parallel workers, the result cache, check/approve, in-place."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from redact.cli import app
+from redact.config import Settings
+from redact.discover import MediaType, expand, sniff
+from redact.errors import ExitCode
+from redact.pipeline import plan_jobs, run
+from redact.types import Mode, Status
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+runner = CliRunner()
+
+
+def invoke(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "photos"
+    (root / "ward" / "day1").mkdir(parents=True)
+    shutil.copy(SAMPLES / "astronaut.jpg", root / "ward" / "day1" / "nurse.jpg")
+    shutil.copy(SAMPLES / "coffee_no_faces.jpg", root / "coffee.jpg")
+    # a PNG without an extension, found by content
+    Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(root / "ward" / "noext", format="PNG")
+    (root / "notes.txt").write_text("not media")
+    (root / ".hidden.jpg").write_bytes((SAMPLES / "astronaut.jpg").read_bytes())
+    return root
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"\xff\xd8\xff\xe0" + b"\0" * 28, MediaType.IMAGE),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 24, MediaType.IMAGE),
+        (b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 16, MediaType.IMAGE),
+        (b"\0\0\0\x18ftypheic" + b"\0" * 20, MediaType.IMAGE),
+        (b"\0\0\0\x18ftypisom" + b"\0" * 20, MediaType.VIDEO),
+        (b"\0\0\0\x14ftypqt  " + b"\0" * 20, MediaType.VIDEO),
+        (b"\x1a\x45\xdf\xa3" + b"\0" * 28, MediaType.VIDEO),
+        (b"hello world" + b"\0" * 21, MediaType.OTHER),
+    ],
+)
+def test_sniff(head: bytes, kind: MediaType):
+    assert sniff(head) is kind
+
+
+def test_walk_picks_media_by_content_and_skips_hidden_and_text(folder: Path):
+    found = sorted(p.relative_to(folder).as_posix() for p, _ in expand([folder]))
+    assert found == ["coffee.jpg", "ward/day1/nurse.jpg", "ward/noext"]
+
+
+def test_include_and_exclude_globs(folder: Path):
+    only_ward = sorted(p.name for p, _ in expand([folder], include=["ward/**"]))
+    assert only_ward == ["noext", "nurse.jpg"]
+    no_day1 = sorted(p.name for p, _ in expand([folder], exclude=["ward/day1/*"]))
+    assert no_day1 == ["coffee.jpg", "noext"]
+
+
+def test_output_folder_inside_input_is_not_walked(folder: Path):
+    out = folder / "redacted"
+    out.mkdir()
+    shutil.copy(SAMPLES / "astronaut.jpg", out / "old.jpg")
+    jobs = plan_jobs([folder], Mode.CLEAN, out)
+    assert all("redacted" not in j.path.parts for j in jobs)
+
+
+def test_parallel_results_equal_serial_and_keep_order(folder: Path):
+    jobs = plan_jobs([folder], Mode.SCAN, None)
+    serial = run(jobs, Mode.SCAN, Settings(), workers=1)
+    parallel = run(jobs, Mode.SCAN, Settings(), workers=2)
+    assert [r.path for r in parallel] == [j.path for j in jobs]
+    assert [(r.status, len(r.findings)) for r in parallel] == [(r.status, len(r.findings)) for r in serial]
+    assert [r.status for r in serial] == [Status.CLEAN, Status.FINDINGS, Status.CLEAN]
+
+
+def test_second_run_uses_cache_and_a_changed_file_is_redone(folder: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    first = invoke("clean", folder, "-o", out, "--json", "-j", "1")
+    assert first.exit_code == ExitCode.OK, first.stderr
+    assert (out / ".redact-cache.json").is_file()
+    second = json.loads(invoke("clean", folder, "-o", out, "--json", "-j", "1").stdout)
+    assert all("cached" in f["notes"] for f in second["files"])
+    # change one input: only that file is processed again
+    Image.fromarray(np.full((64, 64, 3), 10, np.uint8)).save(folder / "coffee.jpg", format="JPEG")
+    third = json.loads(invoke("clean", folder, "-o", out, "--json", "-j", "1").stdout)
+    cached = {Path(f["path"]).name: "cached" in f["notes"] for f in third["files"]}
+    assert cached == {"coffee.jpg": False, "nurse.jpg": True, "noext": True}
+    # a deleted output is rewritten
+    (out / "ward" / "day1" / "nurse.jpg").unlink()
+    invoke("clean", folder, "-o", out, "-j", "1")
+    assert (out / "ward" / "day1" / "nurse.jpg").is_file()
+
+
+def test_cache_is_ignored_when_settings_change(folder: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    invoke("clean", folder, "-o", out, "-j", "1")
+    again = json.loads(invoke("clean", folder, "-o", out, "-m", "fill", "--json", "-j", "1").stdout)
+    assert not any("cached" in f["notes"] for f in again["files"])
+
+
+def test_check_exit_codes_and_writes_nothing(folder: Path, tmp_path: Path):
+    face = folder / "ward" / "day1" / "nurse.jpg"
+    before = sorted(p for p in folder.rglob("*"))
+    assert invoke("check", folder / "coffee.jpg").exit_code == ExitCode.OK
+    result = invoke("check", face, folder / "coffee.jpg")
+    assert result.exit_code == ExitCode.FINDINGS
+    assert "nurse.jpg" in result.stderr
+    assert sorted(p for p in folder.rglob("*")) == before
+
+
+def test_check_unreadable_file_is_not_clean(tmp_path: Path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 broken")
+    result = invoke("check", bad)
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert "bad.jpg" in result.stderr
+
+
+def test_video_is_reported_unchecked_not_clean(tmp_path: Path):
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"\0\0\0\x18ftypisom" + b"\0" * 100)
+    result = invoke("check", video)
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert "NOT checked" in result.stderr
+
+
+def test_baseline_lets_an_approved_file_pass_until_it_changes(folder: Path, tmp_path: Path):
+    face = folder / "ward" / "day1" / "nurse.jpg"
+    base = tmp_path / "baseline.json"
+    assert invoke("approve", face, "--baseline", base, "--note", "consent on file").exit_code == 0
+    assert invoke("check", face, "--baseline", base).exit_code == ExitCode.OK
+    data = json.loads(base.read_text())
+    assert data["baseline_version"] == 1 and len(data["approved"]) == 1
+    face.write_bytes(face.read_bytes() + b"\0")  # any change: checked afresh
+    assert invoke("check", face, "--baseline", base).exit_code == ExitCode.FINDINGS
+
+
+def test_bad_baseline_is_a_usage_error(folder: Path, tmp_path: Path):
+    base = tmp_path / "baseline.json"
+    base.write_text("{not json")
+    result = invoke("check", folder / "coffee.jpg", "--baseline", base)
+    assert result.exit_code == ExitCode.USAGE
+    assert "baseline" in result.stderr
+
+
+def test_in_place_replaces_with_redacted_and_fail_if_changed(folder: Path):
+    face = folder / "ward" / "day1" / "nurse.jpg"
+    original = face.read_bytes()
+    result = invoke("clean", face, folder / "coffee.jpg", "--in-place", "--fail-if-changed", "-j", "1")
+    assert result.exit_code == ExitCode.FINDINGS, result.stderr
+    assert face.read_bytes() != original
+    assert invoke("check", face).exit_code == ExitCode.OK  # what is left is clean
+    assert invoke("clean", folder / "coffee.jpg", "--in-place", "--fail-if-changed").exit_code == ExitCode.OK
+
+
+def test_in_place_and_output_dir_exclude_each_other(folder: Path, tmp_path: Path):
+    result = invoke("clean", folder, "--in-place", "-o", tmp_path / "o")
+    assert result.exit_code == ExitCode.USAGE
+
+
+def test_report_file_table_and_json(folder: Path, tmp_path: Path):
+    table = tmp_path / "r.txt"
+    result = invoke("scan", folder, "--report", table, "-j", "1")
+    assert result.exit_code == ExitCode.FINDINGS
+    text = table.read_text()
+    assert "nurse.jpg: 1 face" in text and "exit code 1" in text
+    as_json = tmp_path / "r.json"
+    invoke("scan", folder, "--format", "json", "--report", as_json, "-j", "1")
+    assert json.loads(as_json.read_text())["summary"]["findings"] == 1
