@@ -30,6 +30,14 @@ from redact.types import Box, Finding, Kind
 PAD = 0.2
 #: Flag code that escalates an image to ``text_mode = "all"`` (set by a later issue).
 PATIENT_RECORD_FLAG = "patient_record"
+#: Lines read below this confidence get a second engine's reading.
+SECOND_OPINION_BELOW = 0.93
+
+
+def _doubtful(readings: Sequence[Reading]) -> bool:
+    """Whether a line deserves another engine's reading."""
+    best = max(readings, key=lambda r: r.confidence)
+    return best.confidence < SECOND_OPINION_BELOW or sum(ch.isalnum() for ch in best.text) < 3
 
 
 def effective_mode(settings: Settings, flag_codes: Sequence[str] = ()) -> TextMode:
@@ -67,12 +75,24 @@ class TextDetector:
         lexicon()
 
     def read(self, image: RGBImage, found: list[Region]) -> list[Line]:
-        """OCR every region with every engine, under the configured deadline."""
+        """OCR every region, under the configured deadline.
+
+        The first engine (Tesseract) reads every line; each further engine (PP-OCR)
+        re-reads only the lines the engines before it found doubtful -- low confidence
+        or almost no letters/digits -- which is where it raises recall (handwriting,
+        glare, curved bands) without paying for it on clean print.
+        """
         crops = prepare(image, found)
-        per_engine: list[list[Reading]] = [
-            read_with_timeout(engine, crops, self.settings.ocr_timeout_s) for engine in self.engines
-        ]
-        return [Line(region, [readings[i] for readings in per_engine]) for i, region in enumerate(found)]
+        readings: list[list[Reading]] = [[] for _ in found]
+        todo = list(range(len(found)))
+        for engine in self.engines:
+            if not todo:
+                break
+            got = read_with_timeout(engine, [crops[i] for i in todo], self.settings.ocr_timeout_s)
+            for i, reading in zip(todo, got, strict=True):
+                readings[i].append(reading)
+            todo = [i for i in todo if _doubtful(readings[i])]
+        return [Line(region, readings[i]) for i, region in enumerate(found)]
 
     def analyse(self, image: RGBImage) -> list[Line]:
         """Every text line in ``image``, read and decided (harmless ones have ``label=None``)."""
@@ -121,7 +141,7 @@ class TextDetector:
 
         Re-runs detection and OCR on the covered output around every text finding (a
         window grown by ``margin`` line heights) and returns findings for lines that are
-        still PHI by their own text and touch a covered box.  Empty means the covering held.
+        still PHI by their own text and overlap a covered box.  Empty means the covering held.
         The caller covers what is returned, or marks the file unsafe.
         """
         text = [f for f in findings if f.kind is Kind.TEXT]
@@ -138,17 +158,31 @@ class TextDetector:
             return []
         wx0, wy0, wx1, wy1 = window
         crop = np.ascontiguousarray(output[wy0:wy1, wx0:wx1, :3])
-        lines = self.analyse(crop)
-        covered = [f.box.pad(0.25) for f in text]
+        covered = [Box(f.box.x0 - wx0, f.box.y0 - wy0, f.box.x1 - wx0, f.box.y1 - wy0) for f in text]
+        try:
+            found = self.regions.detect(crop)
+        except Exception as exc:
+            raise AnalysisError(f"text self-check failed ({type(exc).__name__})") from None
+        # Only text that overlaps a cover can be a leak; the rest was judged already.
+        suspects = [r for r in found if any(_overlap(r, c) >= 0.15 for c in covered)]
+        if not suspects:
+            return []
+        lines = self.read(crop, suspects)
+        layout.decide(lines, self.settings.text_allow, self.settings.text_deny)
         leaks = []
         for finding in self.findings([line for line in lines if line.pattern_phi], TextMode.PHI):
+            polygon = tuple((x + wx0, y + wy0) for x, y in finding.polygon or ())
             moved = Box(finding.box.x0 + wx0, finding.box.y0 + wy0, finding.box.x1 + wx0, finding.box.y1 + wy0)
-            if any(moved.intersection(c) > 0 for c in covered):
-                polygon = tuple((x + wx0, y + wy0) for x, y in finding.polygon or ())
-                leaks.append(
-                    Finding(Kind.TEXT, moved, finding.confidence, "text-verify", finding.label, polygon or None)
-                )
+            leaks.append(Finding(Kind.TEXT, moved, finding.confidence, "text-verify", finding.label, polygon or None))
         return leaks
+
+
+def _overlap(region: Region, box: Box) -> float:
+    """Fraction of ``region``'s bounding box inside ``box``."""
+    xs = [p[0] for p in region.corners]
+    ys = [p[1] for p in region.corners]
+    own = Box(min(xs), min(ys), max(xs), max(ys))
+    return own.intersection(box) / own.area if own.area > 0 else 0.0
 
 
 @register("text")

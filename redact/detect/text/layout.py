@@ -28,6 +28,8 @@ from redact.detect.text.regions import Region
 UNCERTAIN_BELOW = 0.6
 #: How far (in line heights) uncertain text may be from a label/PHI line and still be covered.
 NEAR_LINES = 2.5
+#: How far right of a field label (in line heights) its value may start (EHR forms use wide columns).
+RIGHT_GAP = 16.0
 
 
 @dataclass(slots=True)
@@ -80,7 +82,7 @@ def _offset(a: Region, b: Region) -> tuple[float, float]:
 
 def _right_of(a: Region, b: Region) -> float | None:
     gap, across = _offset(a, b)
-    if abs(across) < 0.6 and -0.5 < gap < 6.0:
+    if abs(across) < 0.6 and -0.5 < gap < RIGHT_GAP:
         return gap
     return None
 

@@ -151,6 +151,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
         (
             Pattern("years_old", r"\b\d{1,3}\s?(?:y/?o|yrs?\.?(?:\s?old)?|years?\s?old|y\.o\.)(?!\w)", 0.6),
             Pattern("age_sex", r"\b\d{1,3}\s?(?:y|yo)?\s?/?\s?[mf]\b", 0.3),
+            Pattern("sex_age", r"\b[mf]\s*/?\s*\d{1,3}\s?(?:y|yo|yrs?)\b", 0.6),
+            Pattern("short_years", r"\b\d{1,3}\s?y\b", 0.3),
             Pattern("over_89", r"\b(?:9\d|1[01]\d)\s?(?:y/?o|yrs?|years?|y\b)", 0.9),
         ),
         context=("age", "aged", "yo"),
@@ -296,6 +298,9 @@ STAFF_WORDS: tuple[str, ...] = (
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
 _NAME_LAST_FIRST = re.compile(r"\b([A-Z][A-Za-z'\-]+)\s*,\s*([A-Z][A-Za-z'\-]+)")
+#: A whole line that is just "LAST, First [Middle]" is a name even when neither is in the lexicon.
+_NAME_LINE = re.compile(r"^\s*[A-Z][A-Za-z'\-]+\s*,\s*[A-Z][A-Za-z'\-]+(?:\s+[A-Z][A-Za-z'\-]*\.?)?\s*$")
+_FIRST_INITIAL = re.compile(r"\b([A-Z][a-z'\-]+)\s+[A-Z]\.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +374,11 @@ def _name_matches(text: str, context: str, lex: Lexicon) -> list[Match]:
         hits = (last in lex.last) + (first in lex.first or first in lex.last)
         if hits and not staff:
             out.append(Match("NAME", 0.45 + 0.2 * hits, m.start(), m.end()))
+    if _NAME_LINE.match(text) and not staff:
+        out.append(Match("NAME", 0.55, 0, len(text)))
+    for m in _FIRST_INITIAL.finditer(text):
+        if m.group(1).upper() in lex.first and not staff:
+            out.append(Match("NAME", 0.5, m.start(), m.end()))
     words = list(_WORD.finditer(text))
     for a, b in itertools.pairwise(words):
         gap = text[a.end() : b.start()]
