@@ -118,6 +118,9 @@ def _boundary() -> Iterator[None]:
     except KeyboardInterrupt:
         render.error("interrupted")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except ImportError as exc:  # a broken or partial installation
+        render.error(f"missing dependency: cannot import {exc.name or 'a module'}; reinstall redact")
+        raise typer.Exit(int(ExitCode.MISSING_DEPENDENCY)) from None
 
 
 def _settings(config: Path | None, **overrides: object) -> Settings:

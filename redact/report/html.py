@@ -40,11 +40,14 @@ ul{margin:6px 0 0;padding-left:18px;font-size:13px}
 """
 
 _JS = """
-document.querySelectorAll('nav button').forEach(b=>b.addEventListener('click',()=>{
- document.querySelectorAll('nav button').forEach(x=>x.classList.toggle('on',x===b));
- const f=b.dataset.filter;
+function show(f){
+ document.querySelectorAll('nav button').forEach(x=>x.classList.toggle('on',x.dataset.filter===f));
  document.querySelectorAll('article').forEach(a=>{a.hidden=!(f==='all'||a.dataset.status===f);});
+}
+document.querySelectorAll('nav button').forEach(b=>b.addEventListener('click',()=>{
+ location.hash='filter='+b.dataset.filter; show(b.dataset.filter);
 }));
+const m=location.hash.match(/filter=(\\w+)/); show(m?m[1]:'all');
 """
 
 
@@ -94,7 +97,9 @@ def _article(result: FileResult, settings: Settings) -> str:
     items = [f"<li>Needs a person's review: {html.escape(flag.reason)}</li>" for flag in result.flags]
     counts = result.counts()
     if counts:
-        items.append("<li>" + ", ".join(f"{n} {html.escape(k)}" for k, n in sorted(counts.items())) + " covered</li>")
+        found = ", ".join(f"{n} {html.escape(k)}{'s' if n != 1 else ''}" for k, n in sorted(counts.items()))
+        verb = "covered in the output" if result.output is not None else "to cover (shown covered)"
+        items.append(f"<li>{found} {verb}</li>")
     if result.output is not None:
         items.append(f"<li>Output: {html.escape(str(result.output))}</li>")
     if items:
