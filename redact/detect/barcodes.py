@@ -1,0 +1,407 @@
+"""Barcodes and 2-D codes: find them, decode them with zxing-cpp, report, never keep the payload.
+
+Wristbands, specimen labels and medication labels carry a patient's MRN or name in
+Code 128, Code 39, PDF417, DataMatrix, QR or Aztec codes.  Every code found is covered
+with a solid fill, whether or not it decodes.
+
+Stages (all on a grey copy of the image):
+
+1. **search pass** -- zxing-cpp with every effort (rotations, inverted codes, its own
+   down-scaled pyramid) on the image scaled to ``Settings.barcode_max_side``;
+2. **full-resolution pass** -- for larger photos (``Settings.barcode_full_res``): zxing's
+   1-D readers at full size (thin bars are the first thing lost by scaling down);
+3. **locate** -- :mod:`redact.detect.code_locate` finds code-like regions without
+   decoding (blurred, damaged, partial codes); each region not already decoded is cut out
+   at full resolution and given one more decode attempt, and is reported whatever the
+   result.
+
+Every zxing failure raises :class:`~redact.errors.AnalysisError` (the file is unsafe); an
+empty list always means "looked everywhere, found nothing".
+
+Finding scheme (kind ``barcode``; the payload itself is never stored, logged, hashed or put
+in an exception message -- it is only inspected, in memory, by :func:`looks_like_id`):
+
+* ``label`` -- what the payload is, as far as redact can tell:
+
+  - ``BARCODE_ID``: decoded, and the payload looks like a patient/specimen/record
+    identifier (an MRN-like token, an HL7 ``PID`` segment, ``MRN``/``DOB``... keys);
+  - ``BARCODE``: decoded, and it does not (a poster's URL, a product's EAN/GTIN);
+  - ``BARCODE_UNREAD``: found but not decoded -- treat as possibly identifying.
+
+* ``source`` -- ``"<stage>:<SYMBOLOGY>"``: ``zxing:CODE128``, ``zxing:QRCODE``,
+  ``zxing:DATAMATRIX``, ``zxing:PDF417``, ``zxing:AZTEC``, ``zxing:EAN13`` ... (symbology
+  names are zxing's, upper-cased, non-alphanumerics dropped); ``locate:LINEAR`` or
+  ``locate:MATRIX`` for codes whose symbology is unknown.  :func:`symbology` reads it back.
+* ``polygon`` -- the code's quadrilateral grown by ``Settings.barcode_padding`` (quiet
+  zone, position error); 1-D codes whose decoder reported only a scan line are grown
+  across the bars too.  ``box`` encloses the polygon (it may extend past the image;
+  the policy clips it).
+* ``confidence`` -- 1.0 decoded; 0.8 read with a checksum/format error; the locator's
+  score (< 0.8) otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from redact.config import Settings
+from redact.detect.base import RGBImage, register
+from redact.detect.code_locate import Candidate, GrayImage, Quad, locate
+from redact.errors import AnalysisError, MissingDependencyError
+from redact.types import Box, Finding, Kind
+
+LABEL_ID = "BARCODE_ID"
+LABEL_OTHER = "BARCODE"
+LABEL_UNREAD = "BARCODE_UNREAD"
+
+#: Symbologies of retail products (GTINs), never a patient identifier.
+_PRODUCT_CODES = frozenset({"EAN13", "EAN8", "UPCA", "UPCE", "ISBN", "EAN2", "EAN5", "ITF14"})
+#: Symbologies zxing outlines fully; the others (1-D) may be reported as a scan line.
+_MATRIX_CODES = frozenset({"QRCODE", "MICROQRCODE", "RMQRCODE", "DATAMATRIX", "AZTEC", "MAXICODE", "PDF417"})
+_ID_KEYS = re.compile(
+    r"(?<![A-Z])(MRN|MR#|PID|PATIENT|PAT ?ID|DOB|NHS|HOSP|ACC(?:ESSION)?|SPECIMEN|ENCOUNTER|VISIT|CSN|FIN|SSN)(?![A-Z])"
+)
+_ID_TOKEN = re.compile(r"[A-Z0-9]+(?:[-/.:_ ]?[A-Z0-9]+)*")
+_URL_ID = re.compile(
+    r"[?&;](?:MRN|PID|PATIENT|PATIENT_?ID|PAT_?ID|DOB|NHS|ACC|ACCESSION|SPECIMEN|ENCOUNTER|CSN|FIN|SSN)=|/PATIENTS?/\w"
+)
+_URL = re.compile(r"^(?:[A-Z][A-Z0-9+.-]*://|WWW\.)")
+
+#: Locator regions get a full-resolution decode attempt, up to this many per image.
+_MAX_CROP_DECODES = 24
+#: Crops are scaled down to at most this side before decoding.
+_MAX_CROP_SIDE = 1024
+#: Reads with errors whose outline has a side shorter than this (pixels) are noise.
+_MIN_ERROR_SIDE = 32.0
+#: A located region mostly inside a decoded code (this fraction of its box) adds nothing.
+_INSIDE = 0.8
+
+
+def symbology(finding: Finding) -> str:
+    """The symbology part of a barcode finding's ``source`` (``"LINEAR"``/``"MATRIX"`` if unknown)."""
+    return finding.source.partition(":")[2] or "UNKNOWN"
+
+
+def looks_like_id(text: str, symbology_name: str = "", gs1: bool = False) -> bool:
+    """True when a decoded payload looks like an identifier of a patient, specimen or record.
+
+    Product codes (EAN/UPC, GS1 element strings without a GSRN) are not; URLs only when they
+    carry an ID-like key or a long digit run.  The text is inspected, never kept.
+    """
+    if symbology_name in _PRODUCT_CODES:
+        return False
+    upper = text.strip().upper()
+    if not upper:
+        return False
+    if gs1:
+        return "(8018)" in upper or upper.startswith("8018")
+    if _URL.match(upper):
+        # A link is an ID only when it carries one: ?mrn=..., /patient/..., a long number.
+        return _URL_ID.search(upper) is not None or re.search(r"\d{6,}", upper) is not None
+    if _ID_KEYS.search(upper):
+        return True
+    if re.search(r"\d{6,}", upper):
+        return True
+    compact = upper.replace("^", " ").replace("|", " ").strip()
+    return (
+        4 <= len(compact) <= 40
+        and _ID_TOKEN.fullmatch(compact) is not None
+        and sum(ch.isdigit() for ch in compact) >= 4
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    """One code found: its outline (full-resolution pixels) and what may be said about it."""
+
+    quad: Quad
+    label: str
+    source: str
+    confidence: float
+    linear: bool
+
+    @property
+    def box(self) -> Box:
+        return Box(*self.quad.min(axis=0), *self.quad.max(axis=0))
+
+
+@register("barcodes")
+class BarcodeDetector:
+    """Finds, decodes (in memory) and outlines every barcode and 2-D code in an image."""
+
+    name = "barcodes"
+    kind = Kind.BARCODE
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._zx = _import_zxing()
+
+    def detect(self, image: RGBImage) -> list[Finding]:
+        """Every code in ``image`` (RGB uint8), decoded or not; see the module docstring."""
+        gray = _gray(image)
+        small, scale = _scaled(gray, self.settings.barcode_max_side)
+        hits = list(self._decode_passes(gray, small, scale))
+        for cand in _guard(lambda: locate(small)):
+            quad = cand.quad / scale
+            hit = _Hit(quad, LABEL_UNREAD, f"locate:{cand.shape}", min(0.79, cand.score), cand.shape == "LINEAR")
+            if _inside_any(hit.box, hits):
+                continue
+            hits.append(hit)
+        hits = self._retry_unread(gray, hits)
+        return [_finding(h, self.settings.barcode_padding) for h in _dedupe(hits)]
+
+    def _decode_passes(self, gray: GrayImage, small: GrayImage, scale: float) -> Iterator[_Hit]:
+        """The search pass, then (for large images) the full-resolution pass."""
+        yield from _read(self._zx, small, scale, thorough=True)
+        if scale < 1.0 and self.settings.barcode_full_res:
+            # 1-D codes only: thin bars vanish first when scaled down, and zxing's linear
+            # readers are cheap; small 2-D codes are decoded from the locator's crops.
+            yield from _read(self._zx, gray, 1.0, thorough=False, linear_only=True)
+
+    def _retry_unread(self, gray: GrayImage, hits: list[_Hit]) -> list[_Hit]:
+        """Give each located-but-unread region one full-resolution decode attempt."""
+        out: list[_Hit] = []
+        budget = _MAX_CROP_DECODES
+        for hit in hits:
+            if hit.label != LABEL_UNREAD or not hit.source.startswith("locate:") or budget <= 0:
+                out.append(hit)
+                continue
+            budget -= 1
+            decoded = _read_crop(self._zx, gray, hit.box)
+            out.extend(decoded)
+            # The located outline stays too: a decode may cover only part of the region.
+            if not any(_inside_any(hit.box, [d]) for d in decoded):
+                out.append(hit)
+        return out
+
+
+def verify_no_codes(image: RGBImage, settings: Settings | None = None) -> list[Finding]:
+    """Codes that zxing can still read in ``image`` (e.g. after redaction); empty means none.
+
+    Runs the detector's search pass, plus a thorough full-resolution pass for larger images
+    (no decode-free locating), and reports symbols that decode without error: a solid fill
+    can itself look like a damaged DataMatrix corner to zxing, so error-reads are ignored.
+    Raises :class:`~redact.errors.AnalysisError` when the decoder fails.
+    """
+    settings = settings or Settings()
+    zx = _import_zxing()
+    gray = _gray(image)
+    small, scale = _scaled(gray, settings.barcode_max_side)
+    hits = list(_read(zx, small, scale, thorough=True, valid_only=True))
+    if scale < 1.0:
+        hits.extend(_read(zx, gray, 1.0, thorough=True, valid_only=True))
+    return [_finding(h, settings.barcode_padding) for h in _dedupe(hits)]
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _import_zxing() -> Any:
+    try:
+        import zxingcpp
+    except ImportError:
+        raise MissingDependencyError(
+            "the barcode stage needs the 'zxing-cpp' package (pip install zxing-cpp)"
+        ) from None
+    return zxingcpp
+
+
+def _guard(call: Any) -> Any:
+    """Run ``call()``; any exception becomes an AnalysisError naming only its type (no payload)."""
+    try:
+        return call()
+    except AnalysisError:
+        raise
+    except Exception as exc:  # zxing/OpenCV failures of any type: the file is not analysed
+        raise AnalysisError(f"barcode stage failed ({type(exc).__name__})") from None
+
+
+def _read(
+    zx: Any, gray: GrayImage, scale: float, *, thorough: bool, linear_only: bool = False, valid_only: bool = False
+) -> list[_Hit]:
+    """Decode every symbol in ``gray`` (which is the image scaled by ``scale``)."""
+
+    def run() -> list[_Hit]:
+        extra = {"formats": zx.BarcodeFormat.LinearCodes} if linear_only else {}
+        results = zx.read_barcodes(
+            np.ascontiguousarray(gray),
+            **extra,
+            try_rotate=True,
+            try_downscale=thorough,
+            try_invert=thorough,
+            return_errors=True,
+        )
+        return [_hit(zx, r, scale, (0.0, 0.0)) for r in results if _plausible(r, valid_only)]
+
+    hits: list[_Hit] = _guard(run)
+    return hits
+
+
+def _plausible(result: Any, valid_only: bool) -> bool:
+    """Keep valid reads; keep reads with errors (damaged codes) unless tiny or ``valid_only``.
+
+    zxing's DataMatrix detector reports checksum-failing "symbols" a few modules wide in
+    sensor noise; a real damaged code is larger than ``_MIN_ERROR_SIDE`` pixels.
+    """
+    if result.valid:
+        return True
+    if valid_only:
+        return False
+    pos = result.position
+    pts = np.array([[p.x, p.y] for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)], float)
+    sides = np.hypot(*(np.roll(pts, -1, axis=0) - pts).T)
+    return float(sides.min()) >= _MIN_ERROR_SIDE
+
+
+def _read_crop(zx: Any, gray: GrayImage, box: Box) -> list[_Hit]:
+    """Decode inside ``box`` (full-resolution pixels) grown by a quarter on each side."""
+    h, w = gray.shape
+    grown = box.pad(0.25).pixel_bounds(w, h)
+    if grown is None:
+        return []
+    x0, y0, x1, y1 = grown
+    crop = gray[y0:y1, x0:x1]
+    crop, scale = _scaled(crop, _MAX_CROP_SIDE)
+    if min(crop.shape) < 8:
+        return []
+
+    def run() -> list[_Hit]:
+        results = zx.read_barcodes(np.ascontiguousarray(crop), return_errors=True)
+        return [_hit(zx, r, scale, (x0, y0)) for r in results if _plausible(r, valid_only=False)]
+
+    hits: list[_Hit] = _guard(run)
+    return hits
+
+
+def _hit(zx: Any, result: Any, scale: float, offset: tuple[float, float]) -> _Hit:
+    """A zxing result as a :class:`_Hit`; the payload is classified here and dropped."""
+    name = re.sub(r"[^A-Z0-9]", "", str(result.format).upper()) or "UNKNOWN"
+    pos = result.position
+    quad = np.array([[p.x, p.y] for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)], np.float64)
+    quad = quad / scale + np.asarray(offset)
+    linear = name not in _MATRIX_CODES
+    if result.error is not None and not result.valid:
+        return _Hit(quad, LABEL_UNREAD, f"zxing:{name}", 0.8, linear)
+    gs1 = result.content_type == zx.ContentType.GS1
+    label = LABEL_ID if looks_like_id(result.text, name, gs1) else LABEL_OTHER
+    return _Hit(quad, label, f"zxing:{name}", 1.0, linear)
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def _gray(image: RGBImage) -> GrayImage:
+    def run() -> GrayImage:
+        if image.dtype != np.uint8 or image.ndim not in (2, 3):
+            raise ValueError("expected a uint8 H x W (x C) image")
+        if image.ndim == 2:
+            return image
+        if image.shape[2] == 4:
+            return np.asarray(cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY), np.uint8)
+        return np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), np.uint8)
+
+    gray: GrayImage = _guard(run)
+    return gray
+
+
+def _scaled(gray: GrayImage, max_side: int) -> tuple[GrayImage, float]:
+    """``gray`` shrunk so its longer side is at most ``max_side``, and the factor used."""
+    h, w = gray.shape
+    scale = min(1.0, max_side / max(h, w, 1))
+    if scale == 1.0:
+        return gray, 1.0
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), np.uint8)
+    return small, size[0] / w
+
+
+def _padded(quad: Quad, padding: float, linear: bool) -> Quad:
+    """``quad`` (clockwise from the code's top-left) grown along its own axes.
+
+    Every side moves out by ``padding`` x the shorter side; a 1-D code reported as a thin
+    scan line grows across the bars to at least half its length (bars are taller than a
+    line), and along them by at least 8% of its length (quiet zones).
+    """
+    p0, p1, p2, p3 = quad
+    u = ((p1 - p0) + (p2 - p3)) / 2  # along the code (left -> right)
+    v = ((p3 - p0) + (p2 - p1)) / 2  # across it (top -> bottom)
+    lu, lv = float(np.hypot(*u)), float(np.hypot(*v))
+    # Degenerate outlines (a scan line, a point) still get a proper frame.
+    if lu > 1e-6 and lv > 1e-6:
+        uh, vh = u / lu, v / lv
+    elif lu > 1e-6:
+        uh = u / lu
+        vh = np.array([-uh[1], uh[0]])
+    elif lv > 1e-6:
+        vh = v / lv
+        uh = np.array([vh[1], -vh[0]])
+    else:
+        uh, vh = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    du = dv = padding * max(min(lu, lv), 4.0)
+    if linear:
+        du = max(du, 0.08 * lu)
+        if lv < 0.5 * lu:
+            dv = max(dv, (0.5 * lu - lv) / 2 + padding * lv)
+    return np.array([p0 - du * uh - dv * vh, p1 + du * uh - dv * vh, p2 + du * uh + dv * vh, p3 - du * uh + dv * vh])
+
+
+def _inside_any(box: Box, hits: Iterable[_Hit]) -> bool:
+    """True when most of ``box`` lies inside the (padded-enough) box of one of ``hits``."""
+    area = max(box.area, 1e-6)
+    for h in hits:
+        if h.label == LABEL_UNREAD and h.source.startswith("locate:"):
+            continue
+        if box.intersection(h.box.pad(0.15)) >= _INSIDE * area:
+            return True
+    return False
+
+
+def _dedupe(hits: list[_Hit]) -> list[_Hit]:
+    """Drop repeats of one code seen by several passes, keeping the best reading.
+
+    Decoded beats read-with-error beats located; an ID label wins over a non-ID one.
+    Distinct codes never merge (they overlap little), so none is dropped.
+    """
+    rank = {LABEL_ID: 0, LABEL_OTHER: 1, LABEL_UNREAD: 2}
+    ordered = sorted(hits, key=lambda h: (rank[h.label], -h.confidence, -h.box.area))
+    kept: list[_Hit] = []
+    for hit in ordered:
+        dup = next((k for k in kept if k.box.iou(hit.box) > 0.5), None)
+        if dup is None:
+            kept.append(hit)
+        elif hit.box.area > dup.box.area * 1.2:
+            # Same code, a larger outline (e.g. full bars vs a scan line): cover both.
+            kept.append(hit)
+    return kept
+
+
+def _finding(hit: _Hit, padding: float) -> Finding:
+    quad = _padded(hit.quad, padding, hit.linear)
+    polygon = tuple((float(x), float(y)) for x, y in quad)
+    box = Box(float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max()))
+    return Finding(
+        kind=Kind.BARCODE,
+        box=box,
+        confidence=hit.confidence,
+        source=hit.source,
+        label=hit.label,
+        polygon=polygon,
+    )
+
+
+__all__ = [
+    "LABEL_ID",
+    "LABEL_OTHER",
+    "LABEL_UNREAD",
+    "BarcodeDetector",
+    "Candidate",
+    "looks_like_id",
+    "symbology",
+    "verify_no_codes",
+]
