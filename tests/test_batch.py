@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -179,3 +180,35 @@ def test_report_file_table_and_json(folder: Path, tmp_path: Path):
     as_json = tmp_path / "r.json"
     invoke("scan", folder, "--format", "json", "--report", as_json, "-j", "1")
     assert json.loads(as_json.read_text())["summary"]["findings"] == 1
+
+
+def test_ctrl_c_exits_130_and_leaves_no_partial_outputs(tmp_path: Path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(40):
+        shutil.copy(SAMPLES / "faces_many_sizes.jpg", src / f"p{i:02}.jpg")
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "redact", "clean", str(src), "-o", str(out), "-j", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (out.is_dir() and any(out.glob("*.jpg"))):
+        time.sleep(0.2)
+    assert proc.poll() is None, "the batch ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)  # like Ctrl-C in a terminal: the whole process group
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert not list(out.rglob("*.part")), "a half-written output was left behind"
+    for written in out.glob("*.jpg"):
+        with Image.open(written) as im:
+            im.load()  # every output that exists is complete

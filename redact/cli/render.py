@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from types import TracebackType
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
+from rich.table import Table
 
 from redact.report.text import describe
 from redact.types import FileResult, Mode, Status
@@ -69,11 +71,24 @@ class Progress:
 
 
 def summary(results: Sequence[FileResult], mode: Mode) -> None:
-    """A closing line (files per status) and the failures with their reasons."""
+    """A closing table (files per outcome) and the failures with their reasons."""
     if len(results) > 1:
-        counts = [f"{sum(1 for r in results if r.status is s)} {_STYLE[s][1]}" for s in Status]
-        kept = [c for c in counts if not c.startswith("0 ")]
-        console.print(f"redact {mode}: {len(results)} files: {', '.join(kept)}")
+        table = Table(box=box.SIMPLE, show_header=True, header_style="bold")
+        table.add_column(f"redact {mode}")
+        table.add_column("files", justify="right")
+        flagged = sum(1 for r in results if r.flags and r.status is not Status.FAILED)
+        for status in Status:
+            n = sum(1 for r in results if r.status is status)
+            if n:
+                style, word = _STYLE[status]
+                table.add_row(f"[{style}]{word}[/{style}]", str(n))
+        if flagged:
+            table.add_row("[magenta]flagged for review[/magenta]", str(flagged))
+        cached = sum(1 for r in results if "cached" in r.notes)
+        if cached:
+            table.add_row("[dim]unchanged since last run[/dim]", str(cached))
+        table.add_row("total", str(len(results)))
+        console.print(table)
     failed = [r for r in results if r.status is Status.FAILED]
     if failed and len(results) > 1:
         console.print(f"[red]{len(failed)} file(s) failed and were NOT checked; treat them as unsafe:[/red]")
