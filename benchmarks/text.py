@@ -163,10 +163,11 @@ def main() -> None:
     parser.add_argument(
         "--presidio", default="/work/venv-bench/bin/python", help="python of the Presidio env ('' skips)"
     )
+    parser.add_argument("--max-side", type=int, default=None, help="override text_max_side")
     args = parser.parse_args()
 
     scenes = list(generate(args.count, args.seed))
-    settings = Settings()
+    settings = Settings().replace(text_max_side=args.max_side)
     detector = TextDetector(settings)
     reader = Reader()
     tallies = {"redact": Tally()}

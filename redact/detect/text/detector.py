@@ -145,20 +145,16 @@ class TextDetector:
         The caller covers what is returned, or marks the file unsafe.
         """
         text = [f for f in findings if f.kind is Kind.TEXT]
-        if not text:
-            return []
         h, w = output.shape[:2]
-        x0 = min(f.box.x0 for f in text)
-        y0 = min(f.box.y0 for f in text)
-        x1 = max(f.box.x1 for f in text)
-        y1 = max(f.box.y1 for f in text)
-        grow = margin * max(f.box.height for f in text)
-        window = Box(x0 - grow, y0 - grow, x1 + grow, y1 + grow).pixel_bounds(w, h)
-        if window is None:
-            return []
+        leaks: list[Finding] = []
+        for window in _windows([f.box for f in text], margin, w, h):
+            leaks += self._verify_window(output, window, [f.box for f in text])
+        return leaks
+
+    def _verify_window(self, output: RGBImage, window: tuple[int, int, int, int], boxes: list[Box]) -> list[Finding]:
         wx0, wy0, wx1, wy1 = window
         crop = np.ascontiguousarray(output[wy0:wy1, wx0:wx1, :3])
-        covered = [Box(f.box.x0 - wx0, f.box.y0 - wy0, f.box.x1 - wx0, f.box.y1 - wy0) for f in text]
+        covered = [Box(b.x0 - wx0, b.y0 - wy0, b.x1 - wx0, b.y1 - wy0) for b in boxes]
         try:
             found = self.regions.detect(crop)
         except Exception as exc:
@@ -175,6 +171,27 @@ class TextDetector:
             moved = Box(finding.box.x0 + wx0, finding.box.y0 + wy0, finding.box.x1 + wx0, finding.box.y1 + wy0)
             leaks.append(Finding(Kind.TEXT, moved, finding.confidence, "text-verify", finding.label, polygon or None))
         return leaks
+
+
+def _windows(boxes: list[Box], margin: float, width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """Each box grown by ``margin`` of its height, overlapping ones merged, clipped to the image."""
+    grown = [b.pad(margin * b.height / max(b.width, 1.0), margin) for b in boxes]
+    merged: list[Box] = []
+    for box in sorted(grown, key=lambda b: (b.y0, b.x0)):
+        for i, other in enumerate(merged):
+            if box.intersection(other) > 0:
+                merged[i] = Box(
+                    min(box.x0, other.x0), min(box.y0, other.y0), max(box.x1, other.x1), max(box.y1, other.y1)
+                )
+                break
+        else:
+            merged.append(box)
+    out = []
+    for box in merged:
+        bounds = box.pixel_bounds(width, height)
+        if bounds is not None and bounds[2] - bounds[0] >= 8 and bounds[3] - bounds[1] >= 8:
+            out.append(bounds)
+    return out
 
 
 def _overlap(region: Region, box: Box) -> float:

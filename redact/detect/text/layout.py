@@ -81,9 +81,16 @@ def _offset(a: Region, b: Region) -> tuple[float, float]:
 
 
 def _right_of(a: Region, b: Region) -> float | None:
+    """Cost of ``b`` as the value right of label ``a`` (``None`` when not on a's row).
+
+    Short labels give a poor angle, so the row test uses whichever frame -- the label's
+    or the value's -- puts them closer to one line; misalignment costs more than distance.
+    """
     gap, across = _offset(a, b)
-    if abs(across) < 0.6 and -0.5 < gap < RIGHT_GAP:
-        return gap
+    _, back = _offset(b, a)
+    off = min(abs(across), abs(back) * max(b.height, 1.0) / max(a.height, 1.0))
+    if off < 0.6 and -0.5 < gap < RIGHT_GAP:
+        return gap + 8.0 * off
     return None
 
 
@@ -119,7 +126,11 @@ def decide(
         neighbours = [
             " ".join(other.texts)
             for j, other in enumerate(lines)
-            if j != i and float(np.linalg.norm(centres[j] - centres[i])) < 4 * h + line.region.width / 2
+            if j != i
+            and (
+                float(np.linalg.norm(centres[j] - centres[i])) < 4 * h + line.region.width / 2
+                or _right_of(other.region, line.region) is not None
+            )
         ]
         context = " ".join(neighbours)
         for raw in line.texts:
@@ -141,7 +152,11 @@ def decide(
     for i, line in enumerate(lines):
         if not line.is_field_label or line.pattern_phi or line.field_entity is None:
             continue
-        right = [(g, j) for j, o in enumerate(lines) if j != i and (g := _right_of(line.region, o.region)) is not None]
+        right = [
+            (g, j)
+            for j, o in enumerate(lines)
+            if j != i and not o.is_field_label and (g := _right_of(line.region, o.region)) is not None
+        ]
         below = [(d, j) for j, o in enumerate(lines) if j != i and (d := _below(line.region, o.region)) is not None]
         target = min(right)[1] if right else (min(below)[1] if below else None)
         if target is not None and (lines[target].label is None or lines[target].score < 0.8):

@@ -296,6 +296,9 @@ STAFF_WORDS: tuple[str, ...] = (
     "surgeon",
 )
 
+#: Words near a line that make "Firstname Unknownsurname" a patient's name.
+PATIENT_CONTEXT: tuple[str, ...] = ("dob", "mrn", "patient", "pt", "acc", "acct", "birth", "allergies", "rx")
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
 _NAME_LAST_FIRST = re.compile(r"\b([A-Z][A-Za-z'\-]+)\s*,\s*([A-Z][A-Za-z'\-]+)")
 #: A whole line that is just "LAST, First [Middle]" is a name even when neither is in the lexicon.
@@ -387,8 +390,13 @@ def _name_matches(text: str, context: str, lex: Lexicon) -> list[Match]:
         first, last = a.group(0), b.group(0)
         if not (first[0].isupper() and last[0].isupper()):
             continue
-        if first.upper() in lex.first and last.upper() in lex.last and not staff:
+        if staff or first.upper() not in lex.first:
+            continue
+        if last.upper() in lex.last:
             out.append(Match("NAME", 0.55, a.start(), b.end()))
+        elif has_word(context, PATIENT_CONTEXT):
+            # A known first name and any capitalised surname, next to patient identifiers.
+            out.append(Match("NAME", 0.5, a.start(), b.end()))
     return out
 
 
