@@ -1,0 +1,161 @@
+"""PHI recognisers and the layout rules, on text alone (no OCR, fast)."""
+
+import pytest
+
+from redact.detect.text import layout, phi
+from redact.detect.text.layout import Line
+from redact.detect.text.ocr import Reading
+from redact.detect.text.regions import Region
+
+
+def labels(text: str, context: str = "") -> set[str]:
+    return {m.label for m in phi.classify(text, context)}
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("03/14/1948", "DATE"),
+        ("1948-03-14", "DATE"),
+        ("14.03.1948", "DATE"),
+        ("Mar 14, 1948", "DATE"),
+        ("14 March 1948", "DATE"),
+        ("3/4/51", "DATE"),
+        ("(617) 555-0142", "PHONE"),
+        ("617-555-0142", "PHONE"),
+        ("617.555.0142", "PHONE"),
+        ("+44 20 7946 0958", "PHONE"),
+        ("jane.roe@example.org", "EMAIL"),
+        ("123-45-6789", "SSN"),
+        ("MRN: 00482133", "MRN"),
+        ("Acct# 55012345", "ACCOUNT"),
+        ("Acc# S22-847572", "ACCESSION"),
+        ("S/N: AX9-2231-77", "SERIAL"),
+        ("192.168.10.44", "IP_ADDRESS"),
+        ("https://portal.example.org/chart/991", "URL"),
+        ("1200 Oak Street", "ADDRESS"),
+        ("Springfield, MA 01103", "ADDRESS"),
+        ("P.O. Box 4410", "ADDRESS"),
+        ("45 y/o", "AGE"),
+        ("F 92y", "AGE"),
+        ("93 years old", "AGE"),
+        ("SMITH, JOHN", "NAME"),
+        ("Garcia, Luis", "NAME"),
+        ("Mary Johnson", "NAME"),
+        ("Patient: Okafor", "NAME"),
+        ("Mrs. Kowalski", "NAME"),
+        ("Jonathan B.", "NAME"),
+    ],
+)
+def test_pattern_finds(text, label):
+    assert label in labels(text)
+
+
+def test_date_near_birth_label_is_dob():
+    assert "DOB" in labels("03/14/1948", context="DOB")
+    assert "DOB" in labels("DOB 03/14/1948")
+
+
+def test_unknown_surname_needs_patient_context():
+    assert labels("Teresa Bernettiz") == set()
+    assert "NAME" in labels("Teresa Bernettiz", context="DOB 1987-06-01")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "EXIT",
+        "Radiology",
+        "Visiting Hours 8am - 8pm",
+        "Please use hand sanitizer",
+        "Tomato soup  $3.50",
+        "Open Mon-Fri 7:00 - 19:00",
+        "Blood pressure 128/76",
+        "Pain goal 3/10",
+        "Lisinopril 10 mg tablet",
+        "Temperature 98.6 F",
+        "Level 2 West Wing",
+        "Mercy General Hospital",
+    ],
+)
+def test_harmless_text_is_not_phi(text):
+    assert labels(text) == set()
+
+
+def test_staff_names_are_not_patient_phi():
+    assert labels("Dr. Sarah Chen") == set()
+    assert labels("Sarah Chen", context="RN") == set()
+    assert "NAME" in labels("Sarah Chen")
+
+
+def test_age_over_89_scores_high():
+    best = phi.classify("92 yo")[0]
+    assert best.label == "AGE"
+    assert best.score >= 0.9
+
+
+@pytest.mark.parametrize("text", ["患者 张伟", "مريض", "Пациент Иванов", "🙂🙂", "\x00\x01", "ÆØÅ ñ ü"])
+def test_non_latin_text_does_not_crash(text):
+    phi.classify(text, context=text)
+    phi.field_label(text)
+
+
+def test_matches_carry_spans_not_text():
+    for match in phi.classify("Name: Jane Roe, DOB 01/02/1950"):
+        assert set(vars(match) if hasattr(match, "__dict__") else match.__slots__) == {"label", "score", "start", "end"}
+
+
+def test_field_labels():
+    assert phi.field_label("DOB:") == ("DOB", "")
+    assert phi.field_label("D.O.B.") == ("DOB", "")
+    assert phi.field_label("MRN #") == ("MRN", "")
+    assert phi.field_label("Patient Name: x") == ("NAME", "x")
+    assert phi.field_label("Radiology") is None
+
+
+# ----------------------------------------------------------------------------- layout
+
+
+def region(x: float, y: float, w: float, h: float = 20) -> Region:
+    return Region(((x, y), (x + w, y), (x + w, y + h), (x, y + h)), 0.9)
+
+
+def line(text: str, x: float, y: float, w: float, conf: float = 0.95) -> Line:
+    return Line(region(x, y, w), [Reading(text, conf)])
+
+
+def test_value_right_of_label_is_phi_even_if_harmless_alone():
+    lines = [
+        line("Name", 10, 10, 50),
+        line("Blue", 260, 10, 50),
+        line("Diet", 10, 60, 40),
+        line("regular", 260, 60, 80),
+    ]
+    layout.decide(lines)
+    assert [x.label for x in lines] == [None, "NAME", None, None]
+
+
+def test_value_below_label_is_phi():
+    lines = [line("Date of Birth:", 10, 10, 140), line("Spring 1950", 10, 40, 110)]
+    layout.decide(lines)
+    assert lines[1].label == "DOB"
+
+
+def test_uncertain_text_near_a_label_is_covered_far_text_is_not():
+    lines = [line("MRN", 10, 10, 40), line("#~", 70, 10, 30, conf=0.2), line("x7", 700, 600, 30, conf=0.2)]
+    layout.decide(lines)
+    assert lines[1].label is not None
+    assert lines[2].label is None
+
+
+def test_allow_and_deny_lists():
+    lines = [line("Mary Johnson", 10, 10, 120), line("Pharmacy", 10, 200, 100)]
+    layout.decide(lines, allow=["mary johnson"], deny=["PHARMACY"])
+    assert lines[0].label is None
+    assert lines[1].label == "DENY_LIST"
+
+
+def test_census_lexicon_is_loaded_and_verified():
+    lex = phi.lexicon()
+    assert "MARY" in lex.first
+    assert "JOHNSON" in lex.last
