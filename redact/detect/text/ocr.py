@@ -177,7 +177,7 @@ class TesseractEngine:
         import pytesseract  # imported late: a missing module is reported by the factory
 
         page, spans = stack_crops(crops)
-        config = "--oem 1 --psm 4 -c preserve_interword_spaces=0"
+        config = "--oem 1 --psm 4 -c preserve_interword_spaces=0 -c tessedit_do_invert=0"
         if self.install.tessdata is not None:
             config += f' --tessdata-dir "{self.install.tessdata}"'
         pytesseract.pytesseract.tesseract_cmd = str(self.install.binary)
