@@ -8,12 +8,12 @@ Stages (all on a grey copy of the image):
 
 1. **search pass** -- zxing-cpp with every effort (rotations, inverted codes, its own
    down-scaled pyramid) on the image scaled to ``Settings.barcode_max_side``;
-2. **full-resolution pass** -- for larger photos (``Settings.barcode_full_res``): zxing's
-   1-D readers at full size (thin bars are the first thing lost by scaling down);
+2. **full-resolution pass** -- for larger photos (``Settings.barcode_full_res``): zxing at
+   full size without its slow options, for codes too small for the search pass;
 3. **locate** -- :mod:`redact.detect.code_locate` finds code-like regions without
-   decoding (blurred, damaged, partial codes); each region not already decoded is cut out
-   at full resolution and given one more decode attempt, and is reported whatever the
-   result.
+   decoding (blurred, damaged, partial, steeply rotated codes); each region not already
+   decoded is cut out at full resolution, turned upright and given one more decode
+   attempt, and is reported whatever the result.
 
 Every zxing failure raises :class:`~redact.errors.AnalysisError` (the file is unsafe); an
 empty list always means "looked everywhere, found nothing".
@@ -160,9 +160,9 @@ class BarcodeDetector:
         """The search pass, then (for large images) the full-resolution pass."""
         yield from _read(self._zx, small, scale, thorough=True)
         if scale < 1.0 and self.settings.barcode_full_res:
-            # 1-D codes only: thin bars vanish first when scaled down, and zxing's linear
-            # readers are cheap; small 2-D codes are decoded from the locator's crops.
-            yield from _read(self._zx, gray, 1.0, thorough=False, linear_only=True)
+            # Small codes (thin bars, 2-D codes of a few pixels per module) vanish when
+            # scaled down.  Upright/sideways only: rotated codes come from the locator.
+            yield from _read(self._zx, gray, 1.0, thorough=False)
 
     def _retry_unread(self, gray: GrayImage, hits: list[_Hit]) -> list[_Hit]:
         """Give each located-but-unread region one full-resolution decode attempt."""
@@ -173,7 +173,7 @@ class BarcodeDetector:
                 out.append(hit)
                 continue
             budget -= 1
-            decoded = _read_crop(self._zx, gray, hit.box)
+            decoded = _read_crop(self._zx, gray, hit.quad)
             out.extend(decoded)
             # The located outline stays too: a decode may cover only part of the region.
             if not any(_inside_any(hit.box, [d]) for d in decoded):
@@ -232,7 +232,7 @@ def _read(
         results = zx.read_barcodes(
             np.ascontiguousarray(gray),
             **extra,
-            try_rotate=True,
+            try_rotate=thorough,
             try_downscale=thorough,
             try_invert=thorough,
             return_errors=True,
@@ -259,21 +259,44 @@ def _plausible(result: Any, valid_only: bool) -> bool:
     return float(sides.min()) >= _MIN_ERROR_SIDE
 
 
-def _read_crop(zx: Any, gray: GrayImage, box: Box) -> list[_Hit]:
-    """Decode inside ``box`` (full-resolution pixels) grown by a quarter on each side."""
+def _read_crop(zx: Any, gray: GrayImage, quad: Quad) -> list[_Hit]:
+    """Decode inside ``quad`` (full-resolution pixels), cut out with a margin and set upright.
+
+    zxing's 1-D readers need a scan line that crosses every bar, which a steeply rotated
+    code does not offer; the crop is rotated so the region's longer side is horizontal.
+    """
     h, w = gray.shape
+    box = Box(*quad.min(axis=0), *quad.max(axis=0))
     grown = box.pad(0.25).pixel_bounds(w, h)
     if grown is None:
         return []
     x0, y0, x1, y1 = grown
-    crop = gray[y0:y1, x0:x1]
+    crop = np.ascontiguousarray(gray[y0:y1, x0:x1])
     crop, scale = _scaled(crop, _MAX_CROP_SIDE)
     if min(crop.shape) < 8:
         return []
+    edge = quad[1] - quad[0] if np.hypot(*(quad[1] - quad[0])) >= np.hypot(*(quad[3] - quad[0])) else quad[3] - quad[0]
+    angle = float(np.degrees(np.arctan2(edge[1], edge[0])))
+    ch, cw = crop.shape
+    # Rotate about the centre into a canvas large enough for the whole crop.
+    m = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, 1.0)
+    side = int(np.ceil(np.hypot(cw, ch)))
+    m[:, 2] += ((side - cw) / 2, (side - ch) / 2)
+    upright = np.asarray(cv2.warpAffine(crop, m, (side, side), flags=cv2.INTER_LINEAR, borderValue=255), np.uint8)
+    back = cv2.invertAffineTransform(m)
 
     def run() -> list[_Hit]:
-        results = zx.read_barcodes(np.ascontiguousarray(crop), return_errors=True)
-        return [_hit(zx, r, scale, (x0, y0)) for r in results if _plausible(r, valid_only=False)]
+        results = zx.read_barcodes(upright, return_errors=True)
+        hits = []
+        for r in results:
+            # Valid reads only: the located outline already covers the region, and error
+            # reads in a crop of texture are mostly DataMatrix noise with a large outline.
+            if not _plausible(r, valid_only=True):
+                continue
+            hit = _hit(zx, r, 1.0, (0.0, 0.0))
+            pts = cv2.transform(hit.quad[None], back)[0] / scale + (x0, y0)
+            hits.append(_Hit(np.asarray(pts, np.float64), hit.label, hit.source, hit.confidence, hit.linear))
+        return hits
 
     hits: list[_Hit] = _guard(run)
     return hits
@@ -311,13 +334,24 @@ def _gray(image: RGBImage) -> GrayImage:
 
 
 def _scaled(gray: GrayImage, max_side: int) -> tuple[GrayImage, float]:
-    """``gray`` shrunk so its longer side is at most ``max_side``, and the factor used."""
+    """``gray`` shrunk so its longer side is at most ``max_side``, and the factor used.
+
+    Area averaging throughout (thin bars must blend, not alias); exact halvings first,
+    which OpenCV does several times faster than one arbitrary-factor area resize.
+    """
     h, w = gray.shape
     scale = min(1.0, max_side / max(h, w, 1))
     if scale == 1.0:
         return gray, 1.0
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), np.uint8)
+    small = gray
+    while small.shape[1] >= 2 * size[0] and small.shape[0] >= 2 * size[1]:
+        half = (small.shape[1] // 2, small.shape[0] // 2)
+        small = np.asarray(
+            cv2.resize(small[: half[1] * 2, : half[0] * 2], half, interpolation=cv2.INTER_AREA), np.uint8
+        )
+    if small.shape[1] != size[0] or small.shape[0] != size[1]:
+        small = np.asarray(cv2.resize(small, size, interpolation=cv2.INTER_AREA), np.uint8)
     return small, size[0] / w
 
 

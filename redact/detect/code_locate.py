@@ -44,7 +44,7 @@ class LocateTuning:
     """Thresholds of the texture test (defaults measured in benchmarks/barcodes.py)."""
 
     #: The texture test runs on an image whose longer side is at most this (speed).
-    max_side: int = 800
+    max_side: int = 1024
     #: Side of the square window (pixels at the test's scale) for local statistics.
     window: int = 15
     #: Minimum local standard deviation of grey levels (0-255) inside a code.
@@ -60,7 +60,7 @@ class LocateTuning:
     #: An octave runs only if the image's shorter side is at least this many pixels there.
     min_octave_side: int = 240
     #: Regions larger than this fraction of the image are scenery, not a code.
-    max_area: float = 0.2
+    max_area: float = 0.1
     #: A region's dark fraction must lie in this range (codes are about half dark).
     dark_range: tuple[float, float] = (0.25, 0.75)
     #: Smallest region side, in pixels at the test's scale.
