@@ -119,16 +119,13 @@ def _regions(small: GrayImage, scale: float, tuning: LocateTuning) -> list[Candi
             continue
         if rw * rh > tuning.max_area * small.shape[0] * small.shape[1]:
             continue
-        patch = small[y : y + bh, x : x + bw]
-        lo, hi = np.percentile(patch, (5, 95))
-        if hi - lo < 2 * tuning.min_std:
-            continue
-        dark = float(np.mean(patch < (lo + hi) / 2))
-        if not tuning.dark_range[0] <= dark <= tuning.dark_range[1]:
+        # Judge the region set upright, so a tilted code's white surround does not count.
+        contrast, dark, changes = _upright_stats(small, rect)
+        if contrast < 2 * tuning.min_std or not tuning.dark_range[0] <= dark <= tuning.dark_range[1]:
             continue
         # A code cut by the image border shows fewer modules: accept fewer changes.
         at_border = x <= 1 or y <= 1 or x + bw >= small.shape[1] - 1 or y + bh >= small.shape[0] - 1
-        if _transitions(small, rect) < tuning.min_transitions * (0.6 if at_border else 1.0):
+        if changes < tuning.min_transitions * (0.6 if at_border else 1.0):
             continue
         inside = mask[y : y + bh, x : x + bw] > 0
         score = float(np.clip(np.mean(align[y : y + bh, x : x + bw][inside]), 0, 1))
@@ -137,8 +134,14 @@ def _regions(small: GrayImage, scale: float, tuning: LocateTuning) -> list[Candi
     return found
 
 
-def _transitions(small: GrayImage, rect: tuple[tuple[float, float], tuple[float, float], float]) -> float:
-    """Mean dark/light changes per row or per column (the larger) of ``rect``, set upright."""
+def _upright_stats(
+    small: GrayImage, rect: tuple[tuple[float, float], tuple[float, float], float]
+) -> tuple[float, float, float]:
+    """Contrast, dark fraction and transitions of ``rect``, cut out and set upright.
+
+    Contrast is the 95th minus the 5th grey percentile; transitions are the mean number of
+    dark/light changes per row or per column, whichever is larger.
+    """
     (cx, cy), (rw, rh), angle = rect
     w, h = max(2, round(rw)), max(2, round(rh))
     m = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
@@ -148,7 +151,7 @@ def _transitions(small: GrayImage, rect: tuple[tuple[float, float], tuple[float,
     ink = patch < (lo + hi) / 2
     rows = np.count_nonzero(ink[:, 1:] != ink[:, :-1]) / h
     cols = np.count_nonzero(ink[1:, :] != ink[:-1, :]) / w
-    return float(max(rows, cols))
+    return float(hi - lo), float(ink.mean()), float(max(rows, cols))
 
 
 def _texture_mask(small: GrayImage, tuning: LocateTuning) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
