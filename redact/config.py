@@ -91,7 +91,7 @@ class Settings:
     #: Each side of a code's outline grows by this fraction of its shorter side (quiet zone).
     barcode_padding: float = 0.15
     #: Also decode at full resolution when the image is larger than ``barcode_max_side``
-    #: (small codes on 12-MP photos); off saves ~60 ms per photo but may miss tiny codes.
+    #: (small codes on 12-MP photos); off saves ~20-40 ms per photo but misses small codes.
     barcode_full_res: bool = True
 
     #: Worker processes for batches; 0 means one per CPU.

@@ -52,7 +52,7 @@ import numpy as np
 
 from redact.config import Settings
 from redact.detect.base import RGBImage, register
-from redact.detect.code_locate import Candidate, GrayImage, Quad, locate
+from redact.detect.code_locate import GrayImage, Quad, locate
 from redact.errors import AnalysisError, MissingDependencyError
 from redact.types import Box, Finding, Kind
 
@@ -434,7 +434,6 @@ __all__ = [
     "LABEL_OTHER",
     "LABEL_UNREAD",
     "BarcodeDetector",
-    "Candidate",
     "looks_like_id",
     "symbology",
     "verify_no_codes",
