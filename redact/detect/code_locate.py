@@ -70,8 +70,6 @@ class LocateTuning:
     #: Minimum mean number of dark/light transitions per line across the region (along its
     #: busier axis): a code has many, the rim of a cup or an eye has two or three.
     min_transitions: float = 6.0
-    #: At most this many candidates are kept (largest score first); more means texture.
-    max_candidates: int = 64
 
 
 def locate(gray: GrayImage, tuning: LocateTuning | None = None) -> list[Candidate]:
@@ -100,8 +98,9 @@ def locate_matrix(gray: GrayImage, tuning: LocateTuning) -> list[Candidate]:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         small = gray if scale == 1.0 else np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), np.uint8)
         found.extend(_regions(small, scale, tuning))
+    # Every candidate is kept (never truncated: a dropped region could be a code).
     found.sort(key=lambda c: -c.score)
-    return found[: tuning.max_candidates]
+    return found
 
 
 def _regions(small: GrayImage, scale: float, tuning: LocateTuning) -> list[Candidate]:
