@@ -33,6 +33,9 @@ class TextMode(enum.StrEnum):
     ALL = "all"  # every text region found
 
 
+#: Analysis stages, in the order they run.
+STAGES = ("faces", "text", "barcodes")
+
 #: Allowed numeric ranges, inclusive: key -> (low, high).
 RANGES: dict[str, tuple[float, float]] = {
     "face_threshold": (0.01, 0.99),
@@ -50,7 +53,7 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 
 #: Settings that are tuples of strings (other tuples are integers, e.g. ``fill_color``).
-_STRING_TUPLES = frozenset({"text_allow", "text_deny", "include", "exclude"})
+_STRING_TUPLES = frozenset({"text_allow", "text_deny", "include", "exclude", "stages"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +79,12 @@ class Settings:
     fill_color: tuple[int, int, int] = (0, 0, 0)
     #: Face detector name in the registry.
     face_detector: str = "centerface"
+    #: Analysis stages that run on every image; ``faces`` uses ``face_detector``.
+    #: Leaving one out means that kind of PHI is not looked for (reports say so).
+    stages: tuple[str, ...] = ("faces", "text", "barcodes")
     #: ``phi`` covers text classified as PHI; ``all`` covers every text region.
     text_mode: TextMode = TextMode.PHI
-    #: Seconds the OCR of one image may take; past it the file fails (unsafe).
+    #: Seconds text detection + OCR of one image may take; past it the file fails (unsafe).
     ocr_timeout_s: float = 60.0
     #: Longest side the text-region detector sees (larger images are scaled down).
     text_max_side: int = 1280
@@ -107,6 +113,9 @@ class Settings:
             value = getattr(self, key)
             if not low <= value <= high:
                 raise UsageError(f"setting '{key}' must be between {low:g} and {high:g}, got {value!r}")
+        unknown = set(self.stages) - set(STAGES)
+        if unknown or not self.stages:
+            raise UsageError(f"setting 'stages' takes some of {', '.join(STAGES)}, got {list(self.stages)!r}")
         if len(self.fill_color) != 3 or not all(0 <= c <= 255 for c in self.fill_color):
             raise UsageError("setting 'fill_color' must be three integers 0-255")
 

@@ -567,6 +567,9 @@ def _compose(rng: np.random.Generator, canvas: _Canvas, kind: str) -> tuple[RGB,
     bg = _background(rng, out_w, out_h)
     scale = min(out_w / ow, out_h / oh) * float(rng.uniform(0.6, 0.95))
     angle = math.radians(float(rng.normal(0, 8)))
+    if kind in ("wristband", "label", "printed_record") and rng.random() < 0.15:
+        angle += float(rng.choice([-1, 1])) * math.pi / 2  # phone held sideways
+        scale *= min(1.0, out_h / (ow * scale) * 0.9)
     cx, cy = out_w / 2 + rng.uniform(-0.1, 0.1) * out_w, out_h / 2 + rng.uniform(-0.1, 0.1) * out_h
     src = np.array([[0, 0], [ow, 0], [ow, oh], [0, oh]], np.float32)
     dst = []

@@ -11,6 +11,7 @@ region's rotated rectangle grown by :data:`PAD` of its line height on every side
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,6 +33,12 @@ PAD = 0.2
 PATIENT_RECORD_FLAG = "patient_record"
 #: Lines read below this confidence get a second engine's reading.
 SECOND_OPINION_BELOW = 0.93
+
+
+def _steep(region: Region) -> bool:
+    """Whether a line runs closer to vertical than horizontal."""
+    (x0, y0), (x1, y1) = region.corners[0], region.corners[1]
+    return abs(x1 - x0) < abs(y1 - y0)
 
 
 def _doubtful(readings: Sequence[Reading]) -> bool:
@@ -74,30 +81,43 @@ class TextDetector:
 
         lexicon()
 
-    def read(self, image: RGBImage, found: list[Region]) -> list[Line]:
-        """OCR every region, under the configured deadline.
+    def read(self, image: RGBImage, found: list[Region], deadline: float | None = None) -> list[Line]:
+        """OCR every region; all engine passes together must end by ``deadline``.
+
+        ``deadline`` is a :func:`time.monotonic` instant (default: ``ocr_timeout_s`` from now).
 
         The first engine (Tesseract) reads every line; each further engine (PP-OCR)
         re-reads only the lines the engines before it found doubtful -- low confidence
         or almost no letters/digits -- which is where it raises recall (handwriting,
         glare, curved bands) without paying for it on clean print.
         """
+        if deadline is None:
+            deadline = time.monotonic() + self.settings.ocr_timeout_s
         crops = prepare(image, found)
-        readings: list[list[Reading]] = [[] for _ in found]
-        todo = list(range(len(found)))
+        # Steep lines (a photo taken sideways) may read either way up: read both.
+        steep = [i for i, r in enumerate(found) if _steep(r)]
+        crops += [np.ascontiguousarray(crops[i][::-1, ::-1]) for i in steep]
+        readings: list[list[Reading]] = [[] for _ in crops]
+        todo = list(range(len(crops)))
         for engine in self.engines:
             if not todo:
                 break
-            got = read_with_timeout(engine, [crops[i] for i in todo], self.settings.ocr_timeout_s)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AnalysisError(f"OCR timed out after {self.settings.ocr_timeout_s:g} s")
+            got = read_with_timeout(engine, [crops[i] for i in todo], left)
             for i, reading in zip(todo, got, strict=True):
                 readings[i].append(reading)
             todo = [i for i in todo if _doubtful(readings[i])]
+        for k, i in enumerate(steep):
+            readings[i] += readings[len(found) + k]
         return [Line(region, readings[i]) for i, region in enumerate(found)]
 
     def analyse(self, image: RGBImage) -> list[Line]:
         """Every text line in ``image``, read and decided (harmless ones have ``label=None``)."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise AnalysisError("text detector needs an RGB uint8 image")
+        deadline = time.monotonic() + self.settings.ocr_timeout_s
         try:
             found = self.regions.detect(image)
         except (AnalysisError, MissingDependencyError):
@@ -106,7 +126,7 @@ class TextDetector:
             raise AnalysisError(f"text region detector failed ({type(exc).__name__})") from None
         if not found:
             return []
-        lines = self.read(image, found)
+        lines = self.read(image, found, deadline)
         layout.decide(lines, self.settings.text_allow, self.settings.text_deny)
         return lines
 

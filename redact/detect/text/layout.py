@@ -28,6 +28,8 @@ from redact.detect.text.regions import Region
 UNCERTAIN_BELOW = 0.6
 #: How far (in line heights) uncertain text may be from a label/PHI line and still be covered.
 NEAR_LINES = 2.5
+#: A line starting within this many line heights after a PHI line's end continues it.
+CONTINUATION_GAP = 1.2
 #: How far right of a field label (in line heights) its value may start (EHR forms use wide columns).
 RIGHT_GAP = 16.0
 
@@ -163,6 +165,19 @@ def decide(
             value = lines[target]
             if not (value.is_field_label and value.field_entity is not None and not value.pattern_phi):
                 value.label, value.score = line.field_entity, max(value.score, 0.8)
+    # Continuations: a PHI line split in two by the detector (a gap, a bend) stays PHI.
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            if line.label is not None or line.is_field_label:
+                continue
+            for other in lines:
+                if other.label is not None and other.label not in ("UNCERTAIN", "DENY_LIST"):
+                    gap = _right_of(other.region, line.region)
+                    if gap is not None and gap < CONTINUATION_GAP:
+                        line.label, line.score, changed = other.label, other.score, True
+                        break
     # Uncertain text near labels or PHI.
     anchors = [line.region for line in lines if line.is_field_label or line.label is not None]
     for line in lines:

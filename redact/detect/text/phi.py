@@ -299,6 +299,124 @@ STAFF_WORDS: tuple[str, ...] = (
 #: Words near a line that make "Firstname Unknownsurname" a patient's name.
 PATIENT_CONTEXT: tuple[str, ...] = ("dob", "mrn", "patient", "pt", "acc", "acct", "birth", "allergies", "rx")
 
+#: Words of headings and forms: a capitalised line made only of these is not a name.
+HEADING_WORDS: frozenset[str] = frozenset(
+    [
+        "patient",
+        "patients",
+        "summary",
+        "discharge",
+        "admission",
+        "report",
+        "record",
+        "records",
+        "result",
+        "results",
+        "medication",
+        "medications",
+        "hospital",
+        "medical",
+        "center",
+        "centre",
+        "clinic",
+        "health",
+        "care",
+        "department",
+        "unit",
+        "ward",
+        "room",
+        "bed",
+        "lab",
+        "laboratory",
+        "specimen",
+        "sample",
+        "pharmacy",
+        "prescription",
+        "order",
+        "orders",
+        "note",
+        "notes",
+        "history",
+        "physical",
+        "exam",
+        "plan",
+        "assessment",
+        "diagnosis",
+        "problem",
+        "list",
+        "allergies",
+        "allergy",
+        "vitals",
+        "vital",
+        "signs",
+        "nursing",
+        "nurse",
+        "doctor",
+        "physician",
+        "emergency",
+        "radiology",
+        "cardiology",
+        "oncology",
+        "pediatrics",
+        "surgery",
+        "intensive",
+        "general",
+        "regional",
+        "memorial",
+        "university",
+        "saint",
+        "st",
+        "community",
+        "children",
+        "family",
+        "information",
+        "details",
+        "profile",
+        "chart",
+        "overview",
+        "visit",
+        "encounter",
+        "label",
+        "band",
+        "wristband",
+        "date",
+        "time",
+        "name",
+        "address",
+        "phone",
+        "email",
+        "contact",
+        "insurance",
+        "billing",
+        "account",
+        "identification",
+        "id",
+        "number",
+        "code",
+        "status",
+        "diet",
+        "activity",
+        "goals",
+        "today",
+        "daily",
+        "welcome",
+        "instructions",
+        "follow",
+        "up",
+        "blood",
+        "pressure",
+        "heart",
+        "rate",
+        "temperature",
+        "weight",
+        "height",
+        "pain",
+    ]
+)
+
+#: A line of two or three capitalised words and nothing else (a name on a band or a label).
+_NAME_SHAPE = re.compile(r"^\s*[A-Z][A-Za-z'\-]+,?(?:\s+[A-Z][A-Za-z'\-]*\.?){1,2}\s*$")
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
 _NAME_LAST_FIRST = re.compile(r"\b([A-Z][A-Za-z'\-]+)\s*,\s*([A-Z][A-Za-z'\-]+)")
 #: A whole line that is just "LAST, First [Middle]" is a name even when neither is in the lexicon.
@@ -379,6 +497,11 @@ def _name_matches(text: str, context: str, lex: Lexicon) -> list[Match]:
             out.append(Match("NAME", 0.45 + 0.2 * hits, m.start(), m.end()))
     if _NAME_LINE.match(text) and not staff:
         out.append(Match("NAME", 0.55, 0, len(text)))
+    if _NAME_SHAPE.match(text) and not staff and has_word(context, PATIENT_CONTEXT):
+        tokens = [w.strip(",.").lower() for w in text.split()]
+        if not all(w in HEADING_WORDS for w in tokens):
+            # Name-shaped line next to patient identifiers: fail closed even off-lexicon.
+            out.append(Match("NAME", 0.5, 0, len(text)))
     for m in _FIRST_INITIAL.finditer(text):
         if m.group(1).upper() in lex.first and not staff:
             out.append(Match("NAME", 0.5, m.start(), m.end()))
