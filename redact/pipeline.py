@@ -9,9 +9,12 @@ reported clean.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from redact import detect, discover, obscure, policy
 from redact.baseline import Baseline
@@ -39,20 +42,61 @@ class Analyzer:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.detectors = [detect.create(settings.face_detector, settings)]
+        names = {"faces": settings.face_detector, "text": "text", "barcodes": "barcodes"}
+        self.detectors = [detect.create(names[stage], settings) for stage in settings.stages]
 
     def analyse(self, pixels: detect.RGBImage) -> list[Finding]:
         """Every finding of every detector on RGB ``pixels``; any detector failure fails the file."""
         findings: list[Finding] = []
         for detector in self.detectors:
-            try:
+            with _guard(detector.name):
                 findings.extend(detector.detect(pixels))
-            except RedactError:
-                raise
-            except Exception as exc:  # fail closed: an unfinished analysis is unsafe
-                # Only the exception type: its message might quote what was read.
-                raise AnalysisError(f"{detector.name} detector failed ({type(exc).__name__})") from exc
         return findings
+
+    def verify(self, covered: detect.RGBImage, findings: Sequence[Finding]) -> list[Finding]:
+        """Self-check on the covered image: PHI text still readable, codes that still decode."""
+        leaks: list[Finding] = []
+        for detector in self.detectors:
+            check = getattr(detector, "verify", None)
+            if check is None:
+                continue
+            with _guard(f"{detector.name} self-check"):
+                leaks.extend(check(covered, findings))
+        return leaks
+
+
+@contextmanager
+def _guard(name: str) -> Iterator[None]:
+    """Fail closed: any detector error means the file was not fully analysed."""
+    try:
+        yield
+    except RedactError:
+        raise
+    except Exception as exc:
+        # Only the exception type: its message might quote what was read.
+        raise AnalysisError(f"{name} failed ({type(exc).__name__})") from exc
+
+
+def cover(
+    image: detect.RGBImage, findings: list[Finding], analyzer: Analyzer, width: int, height: int
+) -> tuple[detect.RGBImage, list[Finding]]:
+    """Cover ``findings``, self-check the result, and cover again what still shows.
+
+    Returns the covered pixels and every finding covered (including any the self-check
+    added).  Raises :class:`AnalysisError` when PHI is still readable after a second round:
+    such a file must never pass as safe.
+    """
+    settings = analyzer.settings
+    covered = obscure.apply(image, policy.plan(findings, settings, width, height), settings) if findings else image
+    if not findings:
+        return covered, findings
+    for _ in range(2):
+        leaks = analyzer.verify(np.ascontiguousarray(covered[..., :3]), findings)
+        if not leaks:
+            return covered, findings
+        findings = findings + leaks
+        covered = obscure.apply(covered, policy.plan(leaks, settings, width, height), settings)
+    raise AnalysisError(f"{len(leaks)} region(s) still readable after covering twice")
 
 
 def process(job: Job, mode: Mode, analyzer: Analyzer) -> FileResult:
@@ -68,8 +112,7 @@ def process(job: Job, mode: Mode, analyzer: Analyzer) -> FileResult:
             raise InputError("video is not supported yet: the file was NOT checked", job.path)
         image = load_image(job.path, settings)
         findings = analyzer.analyse(image.rgb)
-        covers = policy.plan(findings, settings, image.width, image.height)
-        covered = obscure.apply(image.pixels, covers, settings) if covers else image.pixels
+        covered, findings = cover(image.pixels, findings, analyzer, image.width, image.height)
         output = None
         if mode is Mode.CLEAN:
             assert job.output is not None

@@ -55,6 +55,13 @@ EXPECTED_FACES: dict[str, list[tuple[int, int, int, int]]] = {
 }
 
 
+#: PHI text make_samples.py writes on the whiteboard (the room number and the nurse's
+#: first name and extension are not patient identifiers and stay).
+EXPECTED_TEXT: dict[str, set[str]] = {"ward_whiteboard.png": {"NAME", "MRN", "DOB"}}
+#: Planted PHI that must not be readable in any output.
+PLANTED_PHI = ("DOE", "JANE", "40817263", "1948")
+
+
 @pytest.fixture(scope="module")
 def cleaned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict]]:
     out = tmp_path_factory.mktemp("cleaned")
@@ -80,14 +87,16 @@ def _covered_fraction(face: tuple[int, int, int, int], covers: list[Box], size: 
 def test_every_expected_face_is_covered(cleaned, name: str):
     _, report = cleaned
     entry = report[name]
-    findings = [
-        Finding(Kind.FACE, Box(*f["box"]), f["confidence"], f["source"], f["label"]) for f in entry["findings"]
-    ]
+    findings = [Finding.from_dict(f) for f in entry["findings"]]
     size = tuple(entry["size"])
     covers = cover_boxes(findings, Settings(), *size)
     for face in EXPECTED_FACES[name]:
         assert _covered_fraction(face, covers, size) >= 0.95, (name, face)
-    assert len(findings) == len(EXPECTED_FACES[name]), (name, entry["findings"])
+    faces = [f for f in findings if f.kind is Kind.FACE]
+    assert len(faces) == len(EXPECTED_FACES[name]), (name, entry["findings"])
+    labels = {f.label for f in findings if f.kind is Kind.TEXT}
+    assert labels == EXPECTED_TEXT.get(name, set()), (name, labels)
+    assert not [f for f in findings if f.kind is Kind.BARCODE], (name, "no codes in this photo")
     assert entry["status"] == ("redacted" if EXPECTED_FACES[name] else "clean")
 
 
@@ -115,7 +124,7 @@ def test_phone_photo_is_upright_and_carries_no_metadata(cleaned):
     assert b"Exif" not in raw and b"ExamplePhone" not in raw and b"GPS" not in raw
     assert raw.count(b"\xff\xd8") == 1, "an embedded thumbnail (second JPEG) survived"
     assert report["phone_portrait_gps.jpg"]["size"] == [600, 800]
-    assert len(report["phone_portrait_gps.jpg"]["findings"]) == 2
+    assert [f["label"] for f in report["phone_portrait_gps.jpg"]["findings"]] == ["FACE", "FACE"]
 
 
 def test_heic_sample_is_written_without_metadata(cleaned):
@@ -124,4 +133,19 @@ def test_heic_sample_is_written_without_metadata(cleaned):
     assert written.parent == out and written.is_file()
     raw = written.read_bytes()
     assert b"Exif" not in raw
-    assert len(report["astronaut.heic"]["findings"]) == 1
+    assert [f["label"] for f in report["astronaut.heic"]["findings"]] == ["FACE"]
+
+
+def test_no_planted_phi_is_readable_in_the_output(cleaned):
+    from redact.detect.text import TextDetector
+
+    out, report = cleaned
+    detector = TextDetector(Settings())
+    for name in ("ward_whiteboard.png", "phone_portrait_gps.jpg"):
+        pixels = np.asarray(Image.open(out / name).convert("RGB"))
+        read = " ".join(r.text for line in detector.analyse(pixels) for r in line.readings).upper()
+        assert "ROOM" in read or name != "ward_whiteboard.png", "OCR should still read the harmless text"
+        for secret in PLANTED_PHI:
+            assert secret not in read, (name, "PHI still readable")
+    # and never in the report
+    assert not any(secret in json.dumps(report) for secret in PLANTED_PHI)

@@ -1,6 +1,8 @@
 """Pluggable detectors.  Importing this package registers the built-in ones."""
 
+from redact.detect import barcodes as barcodes  # registers "barcodes"
 from redact.detect import faces as faces  # registers "centerface"
+from redact.detect import text as text  # registers "text"
 from redact.detect.base import Detector, RGBImage, available, create, register
 
 __all__ = ["Detector", "RGBImage", "available", "create", "register"]

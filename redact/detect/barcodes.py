@@ -43,7 +43,7 @@ in an exception message -- it is only inspected, in memory, by :func:`looks_like
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,6 +155,13 @@ class BarcodeDetector:
             hits.append(hit)
         hits = self._retry_unread(gray, hits)
         return [_finding(h, self.settings.barcode_padding) for h in _dedupe(hits)]
+
+    def verify(self, covered: RGBImage, findings: Sequence[Finding]) -> list[Finding]:
+        """Self-check after covering: codes that still decode (see :func:`verify_no_codes`)."""
+        if not any(f.kind is Kind.BARCODE for f in findings):
+            # Nothing was covered as a code, and detect() found every code that decodes.
+            return []
+        return verify_no_codes(covered, self.settings)
 
     def _decode_passes(self, gray: GrayImage, small: GrayImage, scale: float) -> Iterator[_Hit]:
         """The search pass, then (for large images) the full-resolution pass."""
