@@ -28,7 +28,7 @@ from redact.errors import AnalysisError, MissingDependencyError
 from redact.types import Box, Finding, Kind
 
 #: Padding of every covered line, as a fraction of its (detected) line height.
-PAD = 0.2
+PAD = 0.25
 #: Flag code that escalates an image to ``text_mode = "all"`` (set by a later issue).
 PATIENT_RECORD_FLAG = "patient_record"
 #: Lines read below this confidence get a second engine's reading.

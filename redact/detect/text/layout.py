@@ -61,6 +61,42 @@ class Line:
         return alnum < 2 or self.confidence < UNCERTAIN_BELOW
 
 
+def _reoriented(region: Region, along: np.ndarray) -> Region:
+    """The same line (centre, width, height) re-drawn along the unit vector ``along``."""
+    across = np.array([-along[1], along[0]])
+    if across[1] < 0:
+        across = -across
+    c = np.array(region.centre)
+    hw, hh = region.width / 2, region.height / 2
+    pts = [c - hw * along - hh * across, c + hw * along - hh * across, c + hw * along + hh * across]
+    pts.append(c - hw * along + hh * across)
+    return Region(tuple((float(x), float(y)) for x, y in pts), region.score)  # type: ignore[arg-type]
+
+
+def frames(regions: Sequence[Region]) -> list[Region]:
+    """Regions re-oriented to a steadier reading direction, for the layout rules.
+
+    A short word ("Age", "MRN") has a poorly defined angle; under perspective a few
+    degrees decide which row its value is on.  Each short region takes the mean
+    direction of the (up to) three nearest long lines (width >= 4 line heights).
+    """
+    long = [r for r in regions if r.width >= 4 * r.height]
+    out = []
+    for region in regions:
+        if region in long or not long:
+            out.append(region)
+            continue
+        c = np.array(region.centre)
+        nearest = sorted(long, key=lambda r: float(np.linalg.norm(np.array(r.centre) - c)))[:3]
+        along = np.zeros(2)
+        for r in nearest:
+            a = np.array(r.corners[1]) - np.array(r.corners[0])
+            along += a / max(np.linalg.norm(a), 1e-6)
+        norm = np.linalg.norm(along)
+        out.append(_reoriented(region, along / norm) if norm > 1e-6 else region)
+    return out
+
+
 def _frame(region: Region) -> tuple[np.ndarray, np.ndarray]:
     c = np.array(region.corners, np.float64)
     along = c[1] - c[0]
@@ -123,6 +159,7 @@ def decide(
     """Fill in ``label``/``score`` on every line (in place)."""
     lex = lex or phi.lexicon()
     centres = [np.array(line.region.centre) for line in lines]
+    frame = frames([line.region for line in lines])
     for i, line in enumerate(lines):
         h = max(line.region.height, 1.0)
         neighbours = [
@@ -131,7 +168,7 @@ def decide(
             if j != i
             and (
                 float(np.linalg.norm(centres[j] - centres[i])) < 4 * h + line.region.width / 2
-                or _right_of(other.region, line.region) is not None
+                or _right_of(frame[j], frame[i]) is not None
             )
         ]
         context = " ".join(neighbours)
@@ -157,9 +194,9 @@ def decide(
         right = [
             (g, j)
             for j, o in enumerate(lines)
-            if j != i and not o.is_field_label and (g := _right_of(line.region, o.region)) is not None
+            if j != i and not o.is_field_label and (g := _right_of(frame[i], frame[j])) is not None
         ]
-        below = [(d, j) for j, o in enumerate(lines) if j != i and (d := _below(line.region, o.region)) is not None]
+        below = [(d, j) for j, o in enumerate(lines) if j != i and (d := _below(frame[i], frame[j])) is not None]
         target = min(right)[1] if right else (min(below)[1] if below else None)
         if target is not None and (lines[target].label is None or lines[target].score < 0.8):
             value = lines[target]
@@ -169,21 +206,21 @@ def decide(
     changed = True
     while changed:
         changed = False
-        for line in lines:
+        for i, line in enumerate(lines):
             if line.label is not None or line.is_field_label:
                 continue
-            for other in lines:
+            for j, other in enumerate(lines):
                 if other.label is not None and other.label not in ("UNCERTAIN", "DENY_LIST"):
-                    gap = _right_of(other.region, line.region)
+                    gap = _right_of(frame[j], frame[i])
                     if gap is not None and gap < CONTINUATION_GAP:
                         line.label, line.score, changed = other.label, other.score, True
                         break
     # Uncertain text near labels or PHI.
-    anchors = [line.region for line in lines if line.is_field_label or line.label is not None]
-    for line in lines:
+    anchors = [frame[j] for j, line in enumerate(lines) if line.is_field_label or line.label is not None]
+    for i, line in enumerate(lines):
         if (
             line.label is None
             and line.uncertain
-            and any(_distance(a, line.region) < NEAR_LINES for a in anchors if a is not line.region)
+            and any(_distance(a, frame[i]) < NEAR_LINES for a in anchors if a is not frame[i])
         ):
             line.label, line.score = "UNCERTAIN", phi.THRESHOLD
