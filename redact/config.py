@@ -87,7 +87,7 @@ class Settings:
     #: Seconds text detection + OCR of one image may take; past it the file fails (unsafe).
     ocr_timeout_s: float = 60.0
     #: Longest side the text-region detector sees (larger images are scaled down).
-    text_max_side: int = 1280
+    text_max_side: int = 960
     #: Phrases that may stay visible (case-insensitive), e.g. the hospital's name.
     text_allow: tuple[str, ...] = ()
     #: Phrases that must always be covered (case-insensitive), e.g. a known patient name.
