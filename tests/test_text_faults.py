@@ -161,3 +161,38 @@ def test_missing_pytesseract_is_exit_code_4(monkeypatch):
     with pytest.raises(MissingDependencyError) as err:
         TextDetector(Settings(), regions=OneRegion())
     assert err.value.exit_code == 4
+
+
+def fake_tesseract(tmp_path, body):
+    script = tmp_path / "tesseract"
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = "--list-langs" ]; then echo eng; exit 0; fi\n'
+        'if [ "$1" = "--version" ]; then echo "tesseract 5.5.0"; exit 0; fi\n'
+        f"{body}\n"
+    )
+    script.chmod(0o755)
+    return ocr.TesseractInstall(script, None, "fake")
+
+
+CROP = np.full((40, 120), 255, np.uint8)
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_real_tesseract_wrapper_kills_a_hung_process(tmp_path, warm):
+    engine = ocr.TesseractEngine(fake_tesseract(tmp_path, "exec sleep 30"), timeout_s=1.0, warm=warm)
+    try:
+        with pytest.raises(AnalysisError):
+            ocr.read_with_timeout(engine, [CROP], 5.0)
+    finally:
+        engine.close()
+
+
+def test_real_tesseract_wrapper_reports_a_crash(tmp_path):
+    engine = ocr.TesseractEngine(fake_tesseract(tmp_path, "cat >/dev/null; echo 'Jane Roe' >&2; exit 139"))
+    try:
+        with pytest.raises(AnalysisError, match="status") as err:
+            ocr.read_with_timeout(engine, [CROP], 5.0)
+        assert "Jane" not in str(err.value)
+    finally:
+        engine.close()

@@ -164,37 +164,96 @@ def stack_crops(crops: Sequence[GrayImage]) -> tuple[GrayImage, list[tuple[int, 
     return page, spans
 
 
+_TESS_OPTIONS = ("--oem", "1", "--psm", "4", "-c", "preserve_interword_spaces=0", "-c", "tessedit_do_invert=0")
+
+
 class TesseractEngine:
-    """Tesseract (LSTM, English) on crops stacked into one page, one process per image."""
+    """Tesseract (LSTM, English) on crops stacked into one page: one process per image.
+
+    With ``warm=True`` (the default) the next ``tesseract stdin stdout tsv`` process is
+    started as soon as the previous one is used: it loads its model while redact does
+    other work and then waits for the page on stdin, which removes ~0.2 s of start-up
+    from every image.  ``warm=False`` runs each page cold through pytesseract.  Either
+    way a crash or hang kills only that process and becomes :class:`AnalysisError`.
+    """
 
     name = "tesseract"
 
-    def __init__(self, install: TesseractInstall | None = None, timeout_s: float = 60.0) -> None:
+    def __init__(self, install: TesseractInstall | None = None, timeout_s: float = 60.0, warm: bool = True) -> None:
         self.install = install or find_tesseract()
         self.timeout_s = timeout_s
+        self.warm = warm
+        self._lock = threading.Lock()
+        self._next: subprocess.Popen[bytes] | None = None
+        if warm:
+            self._next = self._spawn()
 
-    def read(self, crops: Sequence[GrayImage]) -> list[Reading]:
+    def _command(self) -> list[str]:
+        cmd = [str(self.install.binary), "stdin", "stdout", "-l", "eng", *_TESS_OPTIONS]
+        if self.install.tessdata is not None:
+            cmd += ["--tessdata-dir", str(self.install.tessdata)]
+        return [*cmd, "tsv"]
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # one core: the machine is shared
+        return subprocess.Popen(
+            self._command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        )
+
+    def close(self) -> None:
+        """Stop the waiting process (it also exits by itself when redact does)."""
+        with self._lock:
+            proc, self._next = self._next, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    def _tsv_warm(self, page: GrayImage) -> str:
+        import cv2
+
+        ok, png = cv2.imencode(".png", page)
+        if not ok:
+            raise AnalysisError("cannot encode the OCR page")
+        with self._lock:
+            proc = self._next if self._next is not None and self._next.poll() is None else self._spawn()
+            self._next = self._spawn()
+        try:
+            out, _ = proc.communicate(png.tobytes(), timeout=self.timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AnalysisError(f"OCR engine 'tesseract' timed out after {self.timeout_s:g} s") from None
+        if proc.returncode != 0:
+            raise AnalysisError(f"OCR engine 'tesseract' exited with status {proc.returncode}")
+        return out.decode("utf-8", errors="replace")
+
+    def _tsv_cold(self, page: GrayImage) -> str:
         import pytesseract  # imported late: a missing module is reported by the factory
 
-        page, spans = stack_crops(crops)
-        config = "--oem 1 --psm 4 -c preserve_interword_spaces=0 -c tessedit_do_invert=0"
+        pytesseract.pytesseract.tesseract_cmd = str(self.install.binary)
+        config = " ".join(_TESS_OPTIONS)
         if self.install.tessdata is not None:
             config += f' --tessdata-dir "{self.install.tessdata}"'
-        pytesseract.pytesseract.tesseract_cmd = str(self.install.binary)
-        data = pytesseract.image_to_data(
-            page, lang="eng", config=config, output_type=pytesseract.Output.DICT, timeout=self.timeout_s
-        )
+        return str(pytesseract.image_to_data(page, lang="eng", config=config, timeout=self.timeout_s))
+
+    def read(self, crops: Sequence[GrayImage]) -> list[Reading]:
+        page, spans = stack_crops(crops)
+        tsv = self._tsv_warm(page) if self.warm else self._tsv_cold(page)
         words: list[list[tuple[int, str, float]]] = [[] for _ in crops]
-        for text, conf, top, height, left in zip(
-            data["text"], data["conf"], data["top"], data["height"], data["left"], strict=True
-        ):
-            text = str(text).strip()
+        rows = tsv.splitlines()
+        header = rows[0].split("\t") if rows else []
+        for row in rows[1:]:
+            cells = row.split("\t")
+            if len(cells) != len(header):
+                continue
+            cell = dict(zip(header, cells, strict=True))
+            text = cell.get("text", "").strip()
             if not text:
                 continue
-            centre = int(top) + int(height) / 2
+            centre = int(cell["top"]) + int(cell["height"]) / 2
             for i, (y0, y1) in enumerate(spans):
                 if y0 - _GAP / 2 <= centre < y1 + _GAP / 2:
-                    words[i].append((int(left), text, max(0.0, float(conf)) / 100.0))
+                    words[i].append((int(cell["left"]), text, max(0.0, float(cell["conf"])) / 100.0))
                     break
         out = []
         for found in words:
