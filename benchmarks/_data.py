@@ -114,6 +114,7 @@ class Tally:
     images: int = 0
     false_positives: int = 0
     max_fp: int = 0
+    fp_per_image: list[int] = field(default_factory=list)
     detections: int = 0
     seconds: float = 0.0
 
@@ -136,6 +137,11 @@ class Tally:
         fps = sum(1 for d in raw if not any(matches(d, g) for g in (*sample.faces, *sample.ignore)))
         self.false_positives += fps
         self.max_fp = max(self.max_fp, fps)
+        self.fp_per_image.append(fps)
+
+    @property
+    def median_fp(self) -> float:
+        return float(np.median(self.fp_per_image)) if self.fp_per_image else float("nan")
 
     def rate(self, counts: dict[str, int], buckets: Sequence[str] = BUCKETS) -> float:
         n = sum(self.faces[b] for b in buckets)

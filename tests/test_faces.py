@@ -1,5 +1,7 @@
 """Fast tests of the CenterFace detector (real model, small images)."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -82,16 +84,28 @@ def test_face_cut_by_the_frame_is_kept_unclipped(detector, astronaut):
     assert cover.x0 == 0
 
 
-def test_small_faces_found_by_upscaled_pass(detector, astronaut):
-    # The astronaut shrunk 8x (face about 15 px high) inside a larger photo.
+def _tiny_astronaut_scene(astronaut):
+    """The astronaut shrunk to 40 px (face about 9 px high) inside a 960 x 720 photo."""
     import cv2
 
-    small = cv2.resize(astronaut, (64, 64), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(astronaut, (40, 40), interpolation=cv2.INTER_AREA)
     canvas = np.full((720, 960, 3), 90, dtype=np.uint8)
-    canvas[300:364, 400:464] = small
-    faces = detector.detect(canvas)
-    target = Box(400 + 175 / 8, 300 + 60 / 8, 400 + 275 / 8, 300 + 180 / 8)
-    assert any(f.box.iou(target) > 0.3 for f in faces)
+    canvas[300:340, 400:440] = small
+    k = 512 / 40
+    target = Box(400 + ASTRONAUT_FACE.x0 / k, 300 + ASTRONAUT_FACE.y0 / k, 400 + ASTRONAUT_FACE.x1 / k, 300 + 180 / k)
+    return canvas, target
+
+
+def test_tiny_face_found_by_upscaled_pass(detector, astronaut):
+    canvas, target = _tiny_astronaut_scene(astronaut)
+    assert any(f.box.iou(target) > 0.5 for f in detector.detect(canvas))
+
+
+def test_tiny_face_needs_the_upscaled_pass(astronaut):
+    # Guards the test above: a single base pass misses this face.
+    canvas, target = _tiny_astronaut_scene(astronaut)
+    single = CenterFaceDetector(Settings(), Tuning(upscales=(), flip=False, downscale=False))
+    assert not any(f.box.iou(target) > 0.5 for f in single.detect(canvas))
 
 
 def test_rejects_non_rgb(detector):
@@ -111,12 +125,15 @@ def test_plan_scales_is_bounded():
 
 
 def test_tiles_cover_everything():
-    for length in (1, 100, 1536, 1537, 5000):
-        starts = _tiles(length, 1536, 160)
+    for length in (1, 100, 1536, 1537, 2560, 5000):
+        tiles = _tiles(length, 1536, 160)
         covered = np.zeros(length, bool)
-        for s in starts:
-            covered[s : s + 1536] = True
+        for start, size in tiles:
+            assert size <= 1536 and start + size <= length
+            covered[start : start + size] = True
         assert covered.all()
+        for (a, n), (b, _) in itertools.pairwise(tiles):
+            assert a + n - b >= 160  # overlap
 
 
 def test_nms_keeps_best_and_distinct():

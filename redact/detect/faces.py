@@ -133,14 +133,17 @@ def _nms(boxes: FloatArray, scores: FloatArray, iou: float) -> npt.NDArray[np.in
     return np.asarray(keep, dtype=np.intp)
 
 
-def _tiles(length: int, tile: int, overlap: int) -> list[int]:
-    """Start offsets of overlapping tiles of size ``tile`` covering ``[0, length)``."""
+def _tiles(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
+    """Split ``[0, length)`` into the fewest equal tiles of at most ``tile`` pixels.
+
+    Returns ``(start, size)`` pairs; neighbours overlap by at least ``overlap`` pixels.
+    """
     if length <= tile:
-        return [0]
-    step = tile - overlap
-    count = math.ceil((length - overlap) / step)
-    starts = [min(i * step, length - tile) for i in range(count)]
-    return sorted(set(starts))
+        return [(0, length)]
+    count = math.ceil((length - overlap) / (tile - overlap))
+    size = math.ceil((length + (count - 1) * overlap) / count)
+    step = (length - size) / (count - 1)
+    return [(round(i * step), size) for i in range(count)]
 
 
 class CenterFaceNet:
@@ -152,8 +155,7 @@ class CenterFaceNet:
             self._net = cv2.dnn.readNetFromONNX(str(path))
         except cv2.error as exc:
             raise MissingDependencyError(f"face model 'centerface' cannot be loaded by OpenCV: {exc}") from None
-        self._net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
-        self._net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
+        # Default backend/target (OpenCV, CPU); OpenCV 5 warns when a target is set explicitly.
         # OpenCV sizes its pool by the machine's cores; respect a narrower CPU affinity
         # (containers, taskset) so the network does not oversubscribe the cores we have.
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -206,9 +208,9 @@ def run_pass(net: CenterFaceNet, image: RGBImage, p: Pass, tuning: Tuning) -> Fl
         scaled = np.ascontiguousarray(scaled[:, ::-1])
     tile, overlap = tuning.tile_side, tuning.tile_overlap
     found: list[FloatArray] = []
-    for ty in _tiles(sh, tile, overlap):
-        for tx in _tiles(sw, tile, overlap):
-            crop = scaled[ty : ty + tile, tx : tx + tile]
+    for ty, th in _tiles(sh, tile, overlap):
+        for tx, tw in _tiles(sw, tile, overlap):
+            crop = scaled[ty : ty + th, tx : tx + tw]
             dets = net.forward(np.ascontiguousarray(crop), threshold)
             if len(dets):
                 # Faces cut by a tile edge are also seen whole by the neighbouring tile
