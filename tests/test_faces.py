@@ -121,7 +121,7 @@ def test_plan_scales_is_bounded():
         passes = plan_scales(w, h, Settings(), tuning)
         assert passes[0].rules[-1][1] == float("inf")  # the base pass keeps every size
         for p in passes:
-            assert max(w, h) * p.scale <= tuning.max_pass_side + 1
+            assert w * h * p.scale**2 <= max(tuning.max_pass_pixels, w * h) + 1
 
 
 def test_tiles_cover_everything():

@@ -72,10 +72,10 @@ class Tuning:
     large_factor: float = 0.5
     #: Also run the base and up-scaled passes on the mirrored image (test-time augmentation).
     flip: bool = True
-    #: Extra passes never make the image's longer side exceed this many pixels.
-    max_pass_side: int = 4096
+    #: Up-scaled passes are capped at this many pixels (time: ~0.13 s per megapixel on 2 cores).
+    max_pass_pixels: int = 3_300_000
     #: Tiles are at most this many pixels per side (bounded memory), overlapping by ``tile_overlap``.
-    tile_side: int = 2048
+    tile_side: int = 2560
     tile_overlap: int = 192
     #: IoU above which two detections are the same face.
     nms_iou: float = 0.3
@@ -102,7 +102,7 @@ def plan_scales(width: int, height: int, settings: Settings, tuning: Tuning) -> 
     if tuning.downscale and longest * base / 2 >= 64:
         passes.append(Pass(base / 2, ((tuning.downscale_min_face / base, inf, t_large),)))
     for factor in tuning.upscales:
-        scale = min(base * factor, tuning.max_pass_side / longest)
+        scale = min(base * factor, math.sqrt(tuning.max_pass_pixels / max(1, width * height)))
         if scale <= base * 1.25:
             continue
         rules = ((0.0, tuning.upscale_max_face / base, t_small),)
@@ -197,13 +197,37 @@ def _decode(heatmap: FloatArray, scale: FloatArray, offset: FloatArray, threshol
     return dets[keep]
 
 
-def run_pass(net: CenterFaceNet, image: RGBImage, p: Pass, tuning: Tuning) -> FloatArray:
+class _Pyramid:
+    """Resized copies of one image, made once per scale (flipped passes reuse them).
+
+    A smaller copy is made from the smallest copy already at hand that is still larger,
+    which is much cheaper than shrinking a 12 MP original again.
+    """
+
+    def __init__(self, image: RGBImage) -> None:
+        self.image = image
+        self._copies: dict[tuple[int, int], RGBImage] = {}
+
+    def at(self, scale: float) -> RGBImage:
+        h, w = self.image.shape[:2]
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        if size == (w, h):
+            return self.image
+        if size not in self._copies:
+            larger = [k for k in self._copies if k[0] > size[0] and k[1] > size[1]]
+            source = self._copies[min(larger)] if larger else self.image
+            interp = cv2.INTER_AREA if size[0] < source.shape[1] else cv2.INTER_LINEAR
+            self._copies[size] = np.asarray(cv2.resize(source, size, interpolation=interp), dtype=np.uint8)
+        return self._copies[size]
+
+
+def run_pass(net: CenterFaceNet, image: RGBImage | _Pyramid, p: Pass, tuning: Tuning) -> FloatArray:
     """Run one pass (tiled when large) and return the rows its rules keep, in *original* pixels."""
+    pyramid = image if isinstance(image, _Pyramid) else _Pyramid(image)
     threshold = min(rule[2] for rule in p.rules)
-    h, w = image.shape[:2]
-    sw, sh = max(1, round(w * p.scale)), max(1, round(h * p.scale))
-    interp = cv2.INTER_AREA if p.scale < 1 else cv2.INTER_LINEAR
-    scaled = image if (sw, sh) == (w, h) else cv2.resize(image, (sw, sh), interpolation=interp)
+    h, w = pyramid.image.shape[:2]
+    scaled = pyramid.at(p.scale)
+    sh, sw = scaled.shape[:2]
     if p.flip:
         scaled = np.ascontiguousarray(scaled[:, ::-1])
     tile, overlap = tuning.tile_side, tuning.tile_overlap
@@ -251,7 +275,9 @@ class CenterFaceDetector:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise AnalysisError(f"face detector needs an RGB uint8 image, got shape {image.shape} {image.dtype}")
         h, w = image.shape[:2]
-        parts = [run_pass(self._net, image, p, self.tuning) for p in plan_scales(w, h, self.settings, self.tuning)]
+        pyramid = _Pyramid(image)
+        passes = sorted(plan_scales(w, h, self.settings, self.tuning), key=lambda p: -p.scale)
+        parts = [run_pass(self._net, pyramid, p, self.tuning) for p in passes]
         dets = np.concatenate(parts) if parts else np.zeros((0, 5), dtype=np.float32)
         return dets[_nms(dets[:, :4], dets[:, 4], self.tuning.nms_iou)]
 
