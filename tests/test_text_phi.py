@@ -159,3 +159,8 @@ def test_census_lexicon_is_loaded_and_verified():
     lex = phi.lexicon()
     assert "MARY" in lex.first
     assert "JOHNSON" in lex.last
+
+
+def test_full_width_punctuation_from_ppocr_is_folded():
+    assert "NAME" in labels("Roncalli\uff0cBrigitte", context="DOB")
+    assert phi.field_label("MRN\uff1a") == ("MRN", "")

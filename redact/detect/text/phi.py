@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -458,6 +459,11 @@ def lexicon() -> Lexicon:
     return Lexicon(first, last)
 
 
+def fold(text: str) -> str:
+    """NFKC-fold what an engine read: PP-OCR (a Chinese alphabet) emits full-width commas, colons, brackets."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def normalise(text: str) -> str:
     """Lower-case, collapse whitespace; keeps characters so spans stay meaningful."""
     return re.sub(r"\s+", " ", text).strip().lower()
@@ -528,6 +534,7 @@ def classify(text: str, context: str = "", lex: Lexicon | None = None) -> list[M
 
     ``context`` is the text of neighbouring lines, used only for context words.
     """
+    text, context = fold(text), fold(context)
     if not text.strip():
         return []
     scope = f"{text} {context}"
@@ -547,7 +554,7 @@ def field_label(text: str) -> tuple[str, str] | None:
     ``rest`` is whatever follows the label in the same line ("" when the value must be
     in a neighbouring region).  Tried longest label first, at the start of the line.
     """
-    low = text.lower().strip()
+    low = fold(text).lower().strip()
     m = re.match(r"^\s*([a-z][a-z .]{0,24}?)\s*(?:#|no\.?|number)?\s*[:#\-]\s*(.*)$", low)
     if m:
         key = label_key(m.group(1))
