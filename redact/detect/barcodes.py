@@ -12,8 +12,10 @@ Stages (all on a grey copy of the image):
    full size without its slow options, for codes too small for the search pass;
 3. **locate** -- :mod:`redact.detect.code_locate` finds code-like regions without
    decoding (blurred, damaged, partial, steeply rotated codes); each region not already
-   decoded is cut out at full resolution, turned upright and given one more decode
-   attempt, and is reported whatever the result.
+   decoded is judged on the full-resolution colour image (:func:`~redact.detect.code_locate.looks_printed`:
+   one grid-aligned, black-on-light printed object, not hair, skin or wood), and each one
+   that passes is cut out, turned upright and given one more decode attempt, and is
+   reported whatever the result.
 
 Every zxing failure raises :class:`~redact.errors.AnalysisError` (the file is unsafe); an
 empty list always means "looked everywhere, found nothing".
@@ -52,7 +54,7 @@ import numpy as np
 
 from redact.config import Settings
 from redact.detect.base import RGBImage, register
-from redact.detect.code_locate import GrayImage, Quad, locate
+from redact.detect.code_locate import GrayImage, Quad, locate, looks_printed
 from redact.errors import AnalysisError, MissingDependencyError
 from redact.types import Box, Finding, Kind
 
@@ -150,7 +152,9 @@ class BarcodeDetector:
         for cand in _guard(lambda: locate(small)):
             quad = cand.quad / scale
             hit = _Hit(quad, LABEL_UNREAD, f"locate:{cand.shape}", min(0.79, cand.score), cand.shape == "LINEAR")
-            if _inside_any(hit.box, hits):
+            # Judged at full resolution, in colour: hair, skin, wood and foliage pass the
+            # texture test but are not one printed, black-on-light, grid-aligned object.
+            if _inside_any(hit.box, hits) or not _guard(lambda q=quad: looks_printed(image, q)):
                 continue
             hits.append(hit)
         hits = self._retry_unread(gray, hits)
