@@ -562,10 +562,10 @@ def _compose(rng: np.random.Generator, canvas: _Canvas, kind: str) -> tuple[RGB,
     )
     bent, fwd = _curve(obj, curve)
     oh, ow = bent.shape[:2]
-    out_w, out_h = int(rng.choice([1024, 1280, 1600])), 0
+    out_w, out_h = int(rng.choice([1024, 1280, 1600, 2048])), 0
     out_h = int(out_w * float(rng.choice([0.75, 0.5625, 1.0])))
     bg = _background(rng, out_w, out_h)
-    scale = min(out_w / ow, out_h / oh) * float(rng.uniform(0.6, 0.95))
+    scale = min(out_w / ow, out_h / oh) * float(rng.uniform(0.35, 0.95))
     angle = math.radians(float(rng.normal(0, 8)))
     if kind in ("wristband", "label", "printed_record") and rng.random() < 0.15:
         angle += float(rng.choice([-1, 1])) * math.pi / 2  # phone held sideways
