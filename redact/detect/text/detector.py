@@ -81,6 +81,13 @@ class TextDetector:
 
         lexicon()
 
+    def close(self) -> None:
+        """Stop helper processes (the pre-started Tesseract); the detector is unusable after."""
+        for engine in self.engines:
+            close = getattr(engine, "close", None)
+            if callable(close):
+                close()
+
     def read(self, image: RGBImage, found: list[Region], deadline: float | None = None) -> list[Line]:
         """OCR every region; all engine passes together must end by ``deadline``.
 

@@ -20,14 +20,14 @@ RGBImage = npt.NDArray[np.uint8]
 MAX_WIDTH = 1600
 
 
-def rectify(image: RGBImage, region: Region, height: int = LINE_HEIGHT) -> GrayImage:
-    """Warp ``region`` of ``image`` to an upright grey strip ``height`` pixels tall."""
+def rectify(image: RGBImage | GrayImage, region: Region, height: int = LINE_HEIGHT) -> GrayImage:
+    """Warp ``region`` of ``image`` (RGB or grey) to an upright grey strip ``height`` pixels tall."""
     src = np.array(region.corners, np.float32)
     w_src, h_src = max(region.width, 1.0), max(region.height, 1.0)
     width = int(min(MAX_WIDTH, max(8, round(height * w_src / h_src))))
     dst = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
     strip = cv2.warpPerspective(grey, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return np.asarray(strip, np.uint8)
 
@@ -47,4 +47,5 @@ def normalise(strip: GrayImage) -> GrayImage:
 
 def prepare(image: RGBImage, regions: list[Region]) -> list[GrayImage]:
     """Return one normalised, rectified strip per region."""
-    return [normalise(rectify(image, r)) for r in regions]
+    grey = np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), np.uint8)  # once, not per line
+    return [normalise(rectify(grey, r)) for r in regions]
