@@ -196,3 +196,13 @@ def test_real_tesseract_wrapper_reports_a_crash(tmp_path):
         assert "Jane" not in str(err.value)
     finally:
         engine.close()
+
+
+def test_text_mode_all_skips_regions_that_do_not_read_as_text():
+    class Noise:
+        name = "noise"
+
+        def read(self, crops):
+            return [Reading("·", 0.7) for _ in crops]
+
+    assert detector(Noise(), text_mode="all").detect(IMAGE) == []

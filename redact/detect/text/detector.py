@@ -35,6 +35,15 @@ PATIENT_RECORD_FLAG = "patient_record"
 SECOND_OPINION_BELOW = 0.93
 
 
+def _reads_as_text(line: Line) -> bool:
+    """Whether some engine read at least two letters/digits with confidence >= 0.5.
+
+    The region detector also fires on brick, grass and shape edges with scores as high as
+    real text's; in ``all`` mode only regions that read as text are covered.
+    """
+    return any(r.confidence >= 0.5 and sum(ch.isalnum() for ch in r.text) >= 2 for r in line.readings)
+
+
 def _steep(region: Region) -> bool:
     """Whether a line runs closer to vertical than horizontal."""
     (x0, y0), (x1, y1) = region.corners[0], region.corners[1]
@@ -141,7 +150,7 @@ class TextDetector:
         """Turn decided lines into findings for ``mode`` (labels only, never text)."""
         out = []
         for line in lines:
-            label = line.label or ("TEXT" if mode is TextMode.ALL else None)
+            label = line.label or ("TEXT" if mode is TextMode.ALL and _reads_as_text(line) else None)
             if label is None:
                 continue
             polygon = line.region.padded(PAD)
