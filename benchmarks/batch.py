@@ -103,8 +103,10 @@ def main() -> None:
     }
     print()
     print(f"- corrupt files listed as failed: {len(corrupt & failed)}/{len(corrupt)}")
-    print(f"- videos listed as failed (video support is a later issue; never passed as clean): "
-          f"{len(videos & failed)}/{len(videos)}")
+    print(
+        f"- videos listed as failed (video support is a later issue; never passed as clean): "
+        f"{len(videos & failed)}/{len(videos)}"
+    )
     print(f"- other failures: {len(failed - corrupt - videos)}")
     print(f"- cache speed-up (first 2-worker run / second run): {two[0] / again[0]:.1f}x")
     if args.keep is None:

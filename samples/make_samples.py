@@ -28,8 +28,11 @@ def tiff_exif(
     gps: tuple[float, float],
     thumbnail: bytes,
 ) -> bytes:
-    """A little-endian EXIF block: IFD0 (make, model, orientation, GPS), a GPS IFD and
-    IFD1 with an embedded JPEG thumbnail -- the parts that leak from phone photos."""
+    """A little-endian EXIF block with the parts that leak from phone photos.
+
+    IFD0 (make, model, orientation, GPS pointer), a GPS IFD, and IFD1 with an embedded
+    JPEG thumbnail.
+    """
 
     def ascii_value(s: str) -> bytes:
         return s.encode() + b"\0"

@@ -206,7 +206,9 @@ def test_folder_tree_is_mirrored(face_jpg: Path, tmp_path: Path):
     assert (out / "a" / "b" / "deep.jpg").is_file()
 
 
-@pytest.mark.parametrize(("args", "word"), [(["--face-threshold", "5"], "face_threshold"), (["-m", "smudge"], "smudge")])
+@pytest.mark.parametrize(
+    ("args", "word"), [(["--face-threshold", "5"], "face_threshold"), (["-m", "smudge"], "smudge")]
+)
 def test_bad_option_values_are_usage_errors(face_jpg: Path, args: list[str], word: str):
     result = invoke("clean", face_jpg, *args)
     assert result.exit_code == ExitCode.USAGE
@@ -227,7 +229,11 @@ def test_detector_crash_fails_closed(face_jpg: Path, monkeypatch: pytest.MonkeyP
     def boom(self, image):
         raise RuntimeError("patient DOE JANE")  # the message must not leak
 
-    cls = next(v for v in vars(faces).values() if isinstance(v, type) and hasattr(v, "detect") and v.__module__ == faces.__name__)
+    cls = next(
+        v
+        for v in vars(faces).values()
+        if isinstance(v, type) and hasattr(v, "detect") and v.__module__ == faces.__name__
+    )
     monkeypatch.setattr(cls, "detect", boom)
     result = invoke("scan", face_jpg, "--json")
     assert result.exit_code == ExitCode.ANALYSIS_FAILED
