@@ -50,6 +50,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "barcode_max_side": (640, 4096),
     "barcode_padding": (0.05, 1.0),
     "jobs": (0, 256),
+    "record_min_phi_fields": (1, 100),
+    "record_min_field_labels": (1, 20),
 }
 
 #: Settings that are tuples of strings (other tuples are integers, e.g. ``fill_color``).
@@ -79,6 +81,11 @@ class Settings:
     fill_color: tuple[int, int, int] = (0, 0, 0)
     #: Face detector name in the registry.
     face_detector: str = "centerface"
+    #: An image with this many PHI text fields (of two or more kinds, one of them a strong
+    #: identifier such as NAME, MRN or DOB) is flagged as a patient record.
+    record_min_phi_fields: int = 3
+    #: ... or with printed labels of this many strong identifiers ("Name:", "DOB", "MRN").
+    record_min_field_labels: int = 2
     #: Analysis stages that run on every image; ``faces`` uses ``face_detector``.
     #: Leaving one out means that kind of PHI is not looked for (reports say so).
     stages: tuple[str, ...] = ("faces", "text", "barcodes")

@@ -16,13 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from redact import detect, discover, obscure, policy
+from redact import detect, discover, obscure, policy, records
 from redact.baseline import Baseline
 from redact.cache import ResultCache
-from redact.config import Settings
+from redact.config import Settings, TextMode
+from redact.detect.text import TextDetector
+from redact.detect.text.layout import Line
 from redact.errors import AnalysisError, ExitCode, InputError, OutputError, RedactError
 from redact.media import default_output_path, load_image, output_would_overwrite, preview_jpeg, save_image
-from redact.types import FileResult, Finding, Mode, Status
+from redact.types import FileResult, Finding, Flag, Kind, Mode, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,15 @@ class Job:
     in_place: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the detectors found in one image, and the whole-image judgement."""
+
+    findings: list[Finding]
+    flags: list[Flag]
+    notes: list[str]
+
+
 class Analyzer:
     """The loaded detectors; build once (per worker) and reuse for every file."""
 
@@ -45,13 +56,27 @@ class Analyzer:
         names = {"faces": settings.face_detector, "text": "text", "barcodes": "barcodes"}
         self.detectors = [detect.create(names[stage], settings) for stage in settings.stages]
 
-    def analyse(self, pixels: detect.RGBImage) -> list[Finding]:
-        """Every finding of every detector on RGB ``pixels``; any detector failure fails the file."""
+    def analyse(self, pixels: detect.RGBImage) -> Analysis:
+        """Run every detector on RGB ``pixels`` and judge the image; any failure fails the file."""
         findings: list[Finding] = []
+        text: TextDetector | None = None
+        lines: list[Line] = []
         for detector in self.detectors:
             with _guard(detector.name):
-                findings.extend(detector.detect(pixels))
-        return findings
+                if isinstance(detector, TextDetector):
+                    text, lines = detector, detector.analyse(pixels)
+                    findings.extend(detector.findings(lines, self.settings.text_mode))
+                else:
+                    findings.extend(detector.detect(pixels))
+        labels = [line.field_entity for line in lines if line.is_field_label and line.field_entity]
+        flags = records.judge(records.Evidence.gather(findings, labels), self.settings)
+        notes: list[str] = []
+        if flags and text is not None and self.settings.text_mode is not TextMode.ALL:
+            # A patient record: every piece of text in it goes, not only what read as PHI.
+            with _guard(text.name):
+                findings = [f for f in findings if f.kind is not Kind.TEXT] + text.findings(lines, TextMode.ALL)
+            notes.append("looks like a patient record: all text covered; a person should review it")
+        return Analysis(findings, flags, notes)
 
     def verify(self, covered: detect.RGBImage, findings: Sequence[Finding]) -> list[Finding]:
         """Self-check on the covered image: PHI text still readable, codes that still decode."""
@@ -111,8 +136,8 @@ def process(job: Job, mode: Mode, analyzer: Analyzer) -> FileResult:
         if discover.sniff_file(job.path) is discover.MediaType.VIDEO:
             raise InputError("video is not supported yet: the file was NOT checked", job.path)
         image = load_image(job.path, settings)
-        findings = analyzer.analyse(image.rgb)
-        covered, findings = cover(image.pixels, findings, analyzer, image.width, image.height)
+        analysis = analyzer.analyse(image.rgb)
+        covered, findings = cover(image.pixels, analysis.findings, analyzer, image.width, image.height)
         output = None
         if mode is Mode.CLEAN:
             assert job.output is not None
@@ -121,15 +146,16 @@ def process(job: Job, mode: Mode, analyzer: Analyzer) -> FileResult:
             )
             status = Status.REDACTED if findings else Status.CLEAN
         else:
-            status = Status.FINDINGS if findings else Status.CLEAN
+            status = Status.FINDINGS if findings or analysis.flags else Status.CLEAN
         return FileResult(
             path=job.path,
             status=status,
             findings=tuple(findings),
+            flags=tuple(analysis.flags),
             output=output,
             size=image.size,
             elapsed_ms=(time.perf_counter() - started) * 1000,
-            notes=image.notes,
+            notes=(*image.notes, *analysis.notes),
             preview=preview_jpeg(covered) if job.preview else None,
         )
     except RedactError as exc:

@@ -15,9 +15,8 @@ def describe(result: FileResult) -> str:
     counts = result.counts()
     parts = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(counts.items())]
     text = ", ".join(parts) if parts else "nothing found"
-    parts_flags = [f"needs review: {flag.reason}" for flag in result.flags]
-    if parts_flags:
-        text += "; " + "; ".join(parts_flags)
+    if result.flags:
+        text += "; looks like a patient record, needs review: " + "; ".join(f.reason for f in result.flags)
     if result.output is not None:
         text += f" -> {result.output}"
     if "cached" in result.notes:
