@@ -164,3 +164,9 @@ def test_census_lexicon_is_loaded_and_verified():
 def test_full_width_punctuation_from_ppocr_is_folded():
     assert "NAME" in labels("Roncalli\uff0cBrigitte", context="DOB")
     assert phi.field_label("MRN\uff1a") == ("MRN", "")
+
+
+def test_a_name_split_in_two_regions_is_judged_joined():
+    lines = [line("PRUITT,", 10, 10, 80), line("GIOVANNA", 100, 10, 100), line("Radiology", 10, 200, 100)]
+    layout.decide(lines)
+    assert [x.label for x in lines] == ["NAME", "NAME", None]

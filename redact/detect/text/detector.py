@@ -125,9 +125,15 @@ class TextDetector:
             for i, reading in zip(todo, got, strict=True):
                 readings[i].append(reading)
             todo = [i for i in todo if _doubtful(readings[i])]
+        regions = list(found)
         for k, i in enumerate(steep):
-            readings[i] += readings[len(found) + k]
-        return [Line(region, readings[i]) for i, region in enumerate(found)]
+            flipped = readings[len(found) + k]
+            if max(r.confidence for r in flipped) > max(r.confidence for r in readings[i]):
+                # It reads the other way up: turn the region so its frame follows the reading.
+                c = found[i].corners
+                regions[i] = Region((c[2], c[3], c[0], c[1]), found[i].score)
+            readings[i] += flipped
+        return [Line(region, readings[i]) for i, region in enumerate(regions)]
 
     def analyse(self, image: RGBImage) -> list[Line]:
         """Every text line in ``image``, read and decided (harmless ones have ``label=None``)."""

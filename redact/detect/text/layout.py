@@ -187,6 +187,21 @@ def decide(
             for match in phi.classify(text, context, lex):
                 if match.score > line.score:
                     line.label, line.score, line.pattern_phi = match.label, match.score, True
+    # Split lines: a name or date cut in two by the detector ("PRUITT," | "GIOVANNA")
+    # is judged joined with the line right after it on the same row.
+    for i, line in enumerate(lines):
+        for j, other in enumerate(lines):
+            if i == j or not line.texts or not other.texts:
+                continue
+            gap = _right_of(frame[i], frame[j])
+            if gap is None or gap >= CONTINUATION_GAP or (line.pattern_phi and other.pattern_phi):
+                continue
+            joined = [f"{a} {b}" for a in line.texts for b in other.texts]
+            best = max((m for t in joined for m in phi.classify(t, "", lex)), key=lambda m: m.score, default=None)
+            if best is not None:
+                for part in (line, other):
+                    if best.score > part.score:
+                        part.label, part.score, part.pattern_phi = best.label, best.score, True
     # Layout: values right of / below a bare field label.
     for i, line in enumerate(lines):
         if not line.is_field_label or line.pattern_phi or line.field_entity is None:
