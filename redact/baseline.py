@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from redact.cache import file_sha256
+from redact.digest import file_sha256
 from redact.errors import InputError, UsageError
 from redact.media import atomic_write
 

@@ -17,21 +17,13 @@ from typing import Any, BinaryIO
 
 from redact import __version__
 from redact.config import Settings
+from redact.digest import file_sha256
 from redact.errors import OutputError
 from redact.media import atomic_write
 from redact.types import FileResult, Status
 
 CACHE_NAME = ".redact-cache.json"
 CACHE_VERSION = 1
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fingerprint(settings: Settings) -> str:

@@ -10,12 +10,12 @@ process.  A missing or altered file raises :class:`~redact.errors.MissingDepende
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from redact.digest import file_sha256
 from redact.errors import MissingDependencyError
 
 
@@ -129,14 +129,6 @@ def _package_dir(package: str) -> Path | None:
     return None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _kind(model: ModelFile) -> str:
     """Return a short human word for the model in messages ("face model ...")."""
     return model.purpose.split()[0]
@@ -163,7 +155,7 @@ def model_path(name: str) -> Path:
             raise MissingDependencyError(f"{label} not found: {model.install_hint}")
         path = folder / model.path
         try:
-            actual = _sha256(path)
+            actual = file_sha256(path)
         except OSError:
             raise MissingDependencyError(f"{label} not found: {model.install_hint}") from None
         if actual != model.sha256:
