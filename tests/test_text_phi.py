@@ -170,3 +170,9 @@ def test_a_name_split_in_two_regions_is_judged_joined():
     lines = [line("PRUITT,", 10, 10, 80), line("GIOVANNA", 100, 10, 100), line("Radiology", 10, 200, 100)]
     layout.decide(lines)
     assert [x.label for x in lines] == ["NAME", "NAME", None]
+
+
+def test_ocr_misread_email_and_bare_age_next_to_patient_ids():
+    assert "EMAIL" in labels("laura.johnsonSexample.ory")
+    assert "AGE" in labels("55y", context="DOB: 4/5/36")
+    assert labels("55y") == set()

@@ -105,7 +105,11 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     ),
     Recogniser(
         "EMAIL",
-        (Pattern("email", r"\b[\w.+\-]+\s?@\s?[\w\-]+(?:\.[\w\-]+)+\b", 0.85),),
+        (
+            Pattern("email", r"\b[\w.+\-]+\s?@\s?[\w\-]+(?:\.[\w\-]+)+\b", 0.85),
+            # OCR often reads "@" as S, &, a or drops it: first.last...domain.tld
+            Pattern("email_misread", r"\b[a-z0-9]+[._][a-z0-9._+\-]*\.(?:com|org|net|edu|gov|ory|orq|con|c0m)\b", 0.5),
+        ),
         context=("email", "e-mail", "mail"),
     ),
     Recogniser(
@@ -156,7 +160,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
             Pattern("short_years", r"\b\d{1,3}\s?y\b", 0.3),
             Pattern("over_89", r"\b(?:9\d|1[01]\d)\s?(?:y/?o|yrs?|years?|y\b)", 0.9),
         ),
-        context=("age", "aged", "yo"),
+        context=("age", "aged", "yo", "dob", "mrn", "sex"),
     ),
     Recogniser(
         "ADDRESS",
