@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from redact.detect.text import onnx
 from redact.errors import AnalysisError, MissingDependencyError
 
 GrayImage = npt.NDArray[np.uint8]
@@ -273,18 +274,7 @@ class PaddleEngine:
     name = "ppocr"
 
     def __init__(self, model: Path, threads: int = 1) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise MissingDependencyError("onnxruntime not installed: pip install onnxruntime") from None
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise MissingDependencyError(f"text recognition model cannot be loaded ({type(exc).__name__})") from None
+        self.session = onnx.session(model, threads, "text recognition")
         meta = self.session.get_modelmeta().custom_metadata_map
         self.alphabet = ["", *meta["character"].splitlines(), " "]
         self.input = self.session.get_inputs()[0].name

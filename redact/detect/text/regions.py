@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redact.errors import MissingDependencyError
+from redact.detect.text import onnx
 from redact.types import Point
 
 RGBImage = npt.NDArray[np.uint8]
@@ -102,18 +102,7 @@ class RegionDetector:
         unclip: float = 1.6,
         threads: int = 1,
     ) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise MissingDependencyError("onnxruntime not installed: pip install onnxruntime") from None
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise MissingDependencyError(f"text detection model cannot be loaded ({type(exc).__name__})") from None
+        self.session = onnx.session(model, threads, "text detection")
         self.input = self.session.get_inputs()[0].name
         self.max_side = max_side
         self.threshold = threshold
