@@ -24,7 +24,7 @@ from redact.detect.text import TextDetector
 from redact.detect.text.layout import Line
 from redact.errors import AnalysisError, ExitCode, InputError, OutputError, RedactError
 from redact.media import default_output_path, load_image, output_would_overwrite, preview_jpeg, save_image
-from redact.types import FileResult, Finding, Flag, Kind, Mode, Status
+from redact.types import LEAKY_METADATA, FileResult, Finding, Flag, Kind, Mode, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +146,8 @@ def process(job: Job, mode: Mode, analyzer: Analyzer) -> FileResult:
             )
             status = Status.REDACTED if findings else Status.CLEAN
         else:
-            status = Status.FINDINGS if findings or analysis.flags else Status.CLEAN
+            leaky = any(m in LEAKY_METADATA for m in image.metadata)
+            status = Status.FINDINGS if findings or analysis.flags or leaky else Status.CLEAN
         return FileResult(
             path=job.path,
             status=status,
@@ -156,6 +157,7 @@ def process(job: Job, mode: Mode, analyzer: Analyzer) -> FileResult:
             size=image.size,
             elapsed_ms=(time.perf_counter() - started) * 1000,
             notes=(*image.notes, *analysis.notes),
+            metadata=image.metadata,
             preview=preview_jpeg(covered) if job.preview else None,
         )
     except RedactError as exc:

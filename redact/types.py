@@ -198,6 +198,11 @@ class Flag:
     reason: str
 
 
+#: Input metadata that makes the file as it is unsafe to publish: a position, or an
+#: embedded thumbnail of the unredacted photo.
+LEAKY_METADATA = frozenset({"GPS", "THUMBNAIL"})
+
+
 @dataclass(frozen=True, slots=True)
 class FileResult:
     """What happened to one input file."""
@@ -212,8 +217,15 @@ class FileResult:
     size: tuple[int, int] | None = None  # (width, height) after orientation
     elapsed_ms: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: Hidden metadata the *input* carries ("GPS", "EXIF", "THUMBNAIL"...); never in outputs.
+    metadata: tuple[str, ...] = ()
     #: A small JPEG of the *covered* image for review pages (never the original); not in JSON.
     preview: bytes | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def leaky_metadata(self) -> tuple[str, ...]:
+        """Metadata that leaks PHI if the input is published as it is."""
+        return tuple(m for m in self.metadata if m in LEAKY_METADATA)
 
     @property
     def unsafe(self) -> bool:
@@ -238,6 +250,7 @@ class FileResult:
             "exit_code": self.exit_code,
             "elapsed_ms": round(self.elapsed_ms, 1),
             "notes": list(self.notes),
+            "metadata": list(self.metadata),
         }
 
     @classmethod
@@ -254,6 +267,7 @@ class FileResult:
             size=(int(data["size"][0]), int(data["size"][1])) if data.get("size") else None,
             elapsed_ms=float(data.get("elapsed_ms", 0.0)),
             notes=tuple(data.get("notes", ())),
+            metadata=tuple(data.get("metadata", ())),
         )
 
 

@@ -157,3 +157,26 @@ def test_html_in_headless_chromium(batch: Path, tmp_path: Path):
     pixels = np.asarray(Image.open(shot).convert("RGB"))
     assert pixels.shape[:2] == (900, 1200)
     assert pixels.std() > 20, "the screenshot is blank"
+
+
+def test_gps_in_the_input_blocks_check_and_is_reported(tmp_path: Path):
+    exif = Image.open(SAMPLES / "phone_portrait_gps.jpg").info["exif"]
+    photo = tmp_path / "table.jpg"
+    Image.fromarray(np.full((300, 400, 3), 120, np.uint8)).save(photo, quality=90, exif=exif)
+    result = runner.invoke(app, ["check", str(photo), "--json"])
+    assert result.exit_code == ExitCode.FINDINGS
+    entry = json.loads(result.stdout)["files"][0]
+    assert entry["findings"] == [] and {"GPS", "THUMBNAIL"} <= set(entry["metadata"])
+    assert "40.7" not in result.stdout  # names of metadata only, never values
+    sarif_out = tmp_path / "r.sarif"
+    runner.invoke(app, ["scan", str(photo), "-f", "sarif", "--report", str(sarif_out)])
+    log = json.loads(sarif_out.read_text())
+    assert {r["ruleId"] for r in log["runs"][0]["results"]} == {"phi/metadata/gps", "phi/metadata/thumbnail"}
+    if SARIF_SCHEMA.is_file():
+        import jsonschema
+
+        jsonschema.validate(log, json.loads(SARIF_SCHEMA.read_text()))
+    # the cleaned copy carries none of it and passes the gate
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["clean", str(photo), "-o", str(out)]).exit_code == ExitCode.OK
+    assert runner.invoke(app, ["check", str(out / "table.jpg")]).exit_code == ExitCode.OK

@@ -38,6 +38,8 @@ class LoadedImage:
     ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF" or "HEIF"); ``output_format`` is what
     :func:`~redact.media.save_image` should write by default, and ``suffix`` its usual
     file suffix.  ``notes`` say what was dropped or ignored (never any content).
+    ``metadata`` names the hidden metadata the *source file* carries ("GPS", "EXIF",
+    "XMP", "THUMBNAIL"...); outputs never carry any of it.
     """
 
     path: Path
@@ -45,6 +47,7 @@ class LoadedImage:
     format: str
     output_format: str
     notes: tuple[str, ...] = ()
+    metadata: tuple[str, ...] = ()
 
     @property
     def width(self) -> int:
@@ -133,6 +136,7 @@ def _decode(path: Path, fh: BinaryIO, settings: Settings) -> LoadedImage:
                 )
             notes = _check_frames(image, path)
             image.load()
+            metadata = source_metadata(image)
             source_format = "JPEG" if image.format == "MPO" else str(image.format)
             icc = image.info.get("icc_profile")
             oriented = ImageOps.exif_transpose(image)
@@ -144,7 +148,32 @@ def _decode(path: Path, fh: BinaryIO, settings: Settings) -> LoadedImage:
         format=source_format,
         output_format=formats.canonical(source_format),
         notes=notes + colour_notes,
+        metadata=metadata,
     )
+
+
+def source_metadata(image: Image.Image) -> tuple[str, ...]:
+    """Kinds of hidden metadata in an opened image (names only, never values)."""
+    found: list[str] = []
+    try:
+        exif = image.getexif()
+        if len(exif):
+            found.append("EXIF")
+            if exif.get_ifd(0x8825):
+                found.append("GPS")
+    except Exception:  # damaged EXIF: it is there, whatever it says (and never copied)
+        found.append("EXIF")
+    info = image.info
+    raw = info.get("exif")
+    if isinstance(raw, bytes) and b"\xff\xd8" in raw[8:]:
+        found.append("THUMBNAIL")
+    if any(k in info for k in ("xmp", "XML:com.adobe.xmp")):
+        found.append("XMP")
+    if "icc_profile" in info:
+        found.append("ICC")
+    if "comment" in info:
+        found.append("COMMENT")
+    return tuple(found)
 
 
 def _check_frames(image: Image.Image, path: Path) -> tuple[str, ...]:

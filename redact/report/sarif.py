@@ -25,6 +25,10 @@ STATIC_RULES: dict[str, tuple[str, str]] = {
     "phi/barcode": ("Barcode", "A barcode or 2-D code (wristband, specimen or medication label) is visible."),
     "phi/record": ("PatientRecord", "The image resembles a patient record and needs a person's review."),
     "phi/metadata/gps": ("GpsMetadata", "The file carries a GPS position in its metadata."),
+    "phi/metadata/thumbnail": (
+        "ThumbnailMetadata",
+        "The file's metadata embeds a thumbnail of the unredacted photo.",
+    ),
     "redact/unanalysed": (
         "Unanalysed",
         "The file could not be fully analysed; it must be treated as unsafe until checked.",
@@ -101,6 +105,17 @@ def to_dict(results: Sequence[FileResult], exit_code: int) -> dict[str, Any]:
                 }
             )
             continue
+        for kind in result.leaky_metadata:
+            rule = f"phi/metadata/{kind.lower()}"
+            sarif_results.append(
+                {
+                    "ruleId": rule,
+                    "ruleIndex": index_of(rule),
+                    "level": "error",
+                    "message": {"text": f"Input metadata carries {kind}; redact clean removes it."},
+                    "locations": [location],
+                }
+            )
         for flag in result.flags:
             rule = "phi/record"
             sarif_results.append(
