@@ -88,67 +88,44 @@ def to_dict(results: Sequence[FileResult], exit_code: int) -> dict[str, Any]:
             rules[rule] = len(rules)
         return rules[rule]
 
+    def emit(rule: str, text: str, location: dict[str, Any], **extra: Any) -> None:
+        sarif_results.append(
+            {
+                "ruleId": rule,
+                "ruleIndex": index_of(rule),
+                "level": "error",
+                "message": {"text": text},
+                "locations": [location],
+                **extra,
+            }
+        )
+
     for result in results:
         uri = _uri(result.path)
         artifact_index = len(artifacts)
         artifacts.append({"location": {"uri": uri}})
         location = {"physicalLocation": {"artifactLocation": {"uri": uri, "index": artifact_index}}}
         if result.status is Status.FAILED:
-            rule = "redact/unanalysed"
-            sarif_results.append(
-                {
-                    "ruleId": rule,
-                    "ruleIndex": index_of(rule),
-                    "level": "error",
-                    "message": {"text": f"Not analysed: {result.error or 'failed'}"},
-                    "locations": [location],
-                }
-            )
+            emit("redact/unanalysed", f"Not analysed: {result.error or 'failed'}", location)
             continue
         for kind in result.leaky_metadata:
-            rule = f"phi/metadata/{kind.lower()}"
-            sarif_results.append(
-                {
-                    "ruleId": rule,
-                    "ruleIndex": index_of(rule),
-                    "level": "error",
-                    "message": {"text": f"Input metadata carries {kind}; redact clean removes it."},
-                    "locations": [location],
-                }
-            )
+            emit(f"phi/metadata/{kind.lower()}", f"Input metadata carries {kind}; redact clean removes it.", location)
         for flag in result.flags:
-            rule = "phi/record"
-            sarif_results.append(
-                {
-                    "ruleId": rule,
-                    "ruleIndex": index_of(rule),
-                    "level": "error",
-                    "message": {"text": f"Looks like a patient record: {flag.reason}"},
-                    "locations": [location],
-                    "properties": {"flag": flag.code},
-                }
-            )
+            emit("phi/record", f"Looks like a patient record: {flag.reason}", location, properties={"flag": flag.code})
+        covered = "; covered in the redacted copy." if result.status is Status.REDACTED else "."
         for finding in result.findings:
-            rule = rule_id(finding)
-            sarif_results.append(
-                {
-                    "ruleId": rule,
-                    "ruleIndex": index_of(rule),
-                    "level": "error",
-                    "message": {
-                        "text": f"{finding.label} found by {finding.source} (confidence {finding.confidence:.2f})"
-                        + ("; covered in the redacted copy." if result.status is Status.REDACTED else ".")
-                    },
-                    "locations": [location],
-                    "attachments": [
-                        {
-                            "description": {"text": f"{finding.kind} region in pixels of the upright image"},
-                            "artifactLocation": {"uri": uri, "index": artifact_index},
-                            "rectangles": [_rectangle(finding)],
-                        }
-                    ],
-                    "properties": {"kind": str(finding.kind), "confidence": round(finding.confidence, 4)},
-                }
+            emit(
+                rule_id(finding),
+                f"{finding.label} found by {finding.source} (confidence {finding.confidence:.2f}){covered}",
+                location,
+                attachments=[
+                    {
+                        "description": {"text": f"{finding.kind} region in pixels of the upright image"},
+                        "artifactLocation": {"uri": uri, "index": artifact_index},
+                        "rectangles": [_rectangle(finding)],
+                    }
+                ],
+                properties={"kind": str(finding.kind), "confidence": round(finding.confidence, 4)},
             )
     failed = any(r.status is Status.FAILED for r in results)
     return {
