@@ -78,6 +78,13 @@ class Analyzer:
             notes.append("looks like a patient record: all text covered; a person should review it")
         return Analysis(findings, flags, notes)
 
+    def close(self) -> None:
+        """Stop the detectors' helper processes (e.g. the pre-started Tesseract)."""
+        for detector in self.detectors:
+            close = getattr(detector, "close", None)
+            if callable(close):
+                close()
+
     def verify(self, covered: detect.RGBImage, findings: Sequence[Finding]) -> list[Finding]:
         """Self-check on the covered image: PHI text still readable, codes that still decode."""
         leaks: list[Finding] = []
@@ -251,6 +258,8 @@ def run(
             if workers > 1 and len(todo) > 1:
                 from redact.executor import run_parallel
 
+                analyzer.close()  # only a probe: the workers build their own
+
                 order = [i for i, _ in todo]
                 run_parallel(
                     [j for _, j in todo],
@@ -260,8 +269,11 @@ def run(
                     lambda k, result: finish(order[k], result),
                 )
             else:
-                for index, job in todo:
-                    finish(index, process(job, mode, analyzer))
+                try:
+                    for index, job in todo:
+                        finish(index, process(job, mode, analyzer))
+                finally:
+                    analyzer.close()
     finally:
         if cache is not None:
             cache.save()
