@@ -97,6 +97,7 @@ class ResultCache:
             return
         data = {"cache_version": CACHE_VERSION, "fingerprint": self.fingerprint, "entries": self.entries}
         text = json.dumps(data, indent=1, sort_keys=True).encode()
+
         def write(fh: BinaryIO) -> None:
             fh.write(text)
 

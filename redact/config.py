@@ -52,6 +52,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "jobs": (0, 256),
     "record_min_phi_fields": (1, 100),
     "record_min_field_labels": (1, 20),
+    "video_detect_every": (1, 10),
+    "video_keyframe_s": (0.1, 10.0),
+    "video_face_max_side": (320, 4096),
 }
 
 #: Settings that are tuples of strings (other tuples are integers, e.g. ``fill_color``).
@@ -106,6 +109,18 @@ class Settings:
     #: Also decode at full resolution when the image is larger than ``barcode_max_side``
     #: (small codes on 12-MP photos); off saves ~20-40 ms per photo but misses small codes.
     barcode_full_res: bool = True
+
+    #: Video: run the (fast, single-scale) face pass on every n-th frame; tracks cover the
+    #: frames between (benchmarks/video.py measures that no frame leaks).
+    video_detect_every: int = 2
+    #: Video: seconds between *keyframes*, which get the full photo analysis (multi-scale
+    #: faces, text, codes, record flag); their text and code boxes are carried to the
+    #: frames around them, moved with the camera.
+    video_keyframe_s: float = 1.0
+    #: Video: longest side the per-frame face pass sees.
+    video_face_max_side: int = 1280
+    #: Video: copy the audio track unchanged (default: drop it; voices identify people).
+    keep_audio: bool = False
 
     #: Worker processes for batches; 0 means one per CPU.
     jobs: int = 0

@@ -8,6 +8,7 @@ reported clean.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -131,8 +132,11 @@ def cover(
     raise AnalysisError(f"{len(leaks)} region(s) still readable after covering twice")
 
 
-def process(job: Job, mode: Mode, analyzer: Analyzer) -> FileResult:
-    """Run every stage on one file; errors become a FAILED result, never an exception."""
+def process(job: Job, mode: Mode, analyzer: Analyzer, progress: Callable[[int, int], None] | None = None) -> FileResult:
+    """Run every stage on one file; errors become a FAILED result, never an exception.
+
+    ``progress`` is called with (frames done, frames expected) while a video is processed.
+    """
     started = time.perf_counter()
     settings = analyzer.settings
     try:
@@ -141,7 +145,9 @@ def process(job: Job, mode: Mode, analyzer: Analyzer) -> FileResult:
         if mode is Mode.CLEAN and job.output is not None and not job.in_place:
             output_would_overwrite(job.path, job.output)  # before any work: fail fast
         if discover.sniff_file(job.path) is discover.MediaType.VIDEO:
-            raise InputError("video is not supported yet: the file was NOT checked", job.path)
+            from redact.video import process_video
+
+            return process_video(job, mode, analyzer, progress)
         image = load_image(job.path, settings)
         analysis = analyzer.analyse(image.rgb)
         covered, findings = cover(image.pixels, analysis.findings, analyzer, image.width, image.height)
@@ -207,6 +213,8 @@ def plan_jobs(
             output = path
         else:
             output = default_output_path(path, outdir, root, fmt)
+            if discover.sniff_file(path) is discover.MediaType.VIDEO:
+                output = output.with_suffix(".mp4")  # H.264 in MP4, whatever the input container
         jobs.append(Job(path, output, preview, in_place))
     return jobs
 
@@ -220,13 +228,14 @@ def run(
     workers: int = 1,
     cache_dir: Path | None = None,
     baseline: Baseline | None = None,
+    on_progress: Callable[[Path, int, int], None] | None = None,
 ) -> list[FileResult]:
     """Process every job; one bad file never stops the others.  Results keep job order.
 
     ``workers > 1`` runs files in that many processes (models loaded once per worker).
     With ``cache_dir`` (clean mode), files whose input, settings and output are unchanged
     since the last run there are not processed again.  Files a ``baseline`` approves pass
-    as clean without analysis.
+    as clean without analysis.  ``on_progress(path, done, total)`` reports frames of videos.
     """
     results: list[FileResult | None] = [None] * len(jobs)
     cache = ResultCache(cache_dir, settings) if cache_dir is not None and mode is Mode.CLEAN else None
@@ -255,25 +264,33 @@ def run(
         if todo:
             # Built here even for a pool: a missing model fails the run at once, clearly.
             analyzer = Analyzer(settings)
-            if workers > 1 and len(todo) > 1:
-                from redact.executor import run_parallel
+            # Videos run here, one at a time, with per-frame progress (their detectors use
+            # every core already); photos may go to a pool.
+            videos = [(i, j) for i, j in todo if discover.sniff_file(j.path) is discover.MediaType.VIDEO]
+            photos = [(i, j) for i, j in todo if (i, j) not in videos]
+            try:
+                if workers > 1 and len(photos) > 1:
+                    from redact.executor import run_parallel
 
-                analyzer.close()  # only a probe: the workers build their own
-
-                order = [i for i, _ in todo]
-                run_parallel(
-                    [j for _, j in todo],
-                    mode,
-                    settings,
-                    min(workers, len(todo)),
-                    lambda k, result: finish(order[k], result),
-                )
-            else:
-                try:
-                    for index, job in todo:
-                        finish(index, process(job, mode, analyzer))
-                finally:
-                    analyzer.close()
+                    analyzer.close()  # only a probe: the workers build their own
+                    order = [i for i, _ in photos]
+                    run_parallel(
+                        [j for _, j in photos],
+                        mode,
+                        settings,
+                        min(workers, len(photos)),
+                        lambda k, result: finish(order[k], result),
+                    )
+                    photos = []
+                    if videos:
+                        analyzer = Analyzer(settings)
+                for index, job in photos + videos:
+                    report = None
+                    if on_progress is not None:
+                        report = functools.partial(on_progress, job.path)
+                    finish(index, process(job, mode, analyzer, report))
+            finally:
+                analyzer.close()
     finally:
         if cache is not None:
             cache.save()

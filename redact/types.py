@@ -149,6 +149,8 @@ class Finding:
     label: str
     polygon: tuple[Point, ...] | None = None
     frame: int | None = None
+    #: Video: the last frame the finding covers (``frame`` is the first).
+    frame_end: int | None = None
     track_id: int | None = None
 
     def __post_init__(self) -> None:
@@ -170,6 +172,8 @@ class Finding:
             out["polygon"] = [[round(x, 1), round(y, 1)] for x, y in self.polygon]
         if self.frame is not None:
             out["frame"] = self.frame
+        if self.frame_end is not None:
+            out["frame_end"] = self.frame_end
         if self.track_id is not None:
             out["track_id"] = self.track_id
         return out
@@ -186,6 +190,7 @@ class Finding:
             label=str(data["label"]),
             polygon=tuple((float(x), float(y)) for x, y in polygon) if polygon else None,
             frame=data.get("frame"),
+            frame_end=data.get("frame_end"),
             track_id=data.get("track_id"),
         )
 

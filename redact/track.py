@@ -1,0 +1,206 @@
+"""Temporal coverage for video: face tracks that only ever *add* covered area.
+
+A detector misses a face now and then (a head turns, a hand passes, motion blur), and
+in video one uncovered frame is a leak.  :class:`FaceTracks` links raw detections from
+frame to frame and, for any frame, returns boxes for every track alive around it:
+
+* **gaps** between two detections of a track are bridged by interpolation (grown by a
+  margin, since motion is not linear);
+* **after** a track's last detection its box is held for ``hold`` frames, moving with
+  the track's recent velocity and growing with every frame of uncertainty;
+* **before** its first detection the box is shown ``lead`` frames early (a face entering
+  the frame is usually detected a few frames late).
+
+Raw detections are never filtered by the tracker: callers cover the raw boxes of a
+frame *and* the track boxes.  Unlike a tracker that must decide what is "really" a face,
+this one has no confirmation threshold: a single detection starts a track.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+from redact.types import Box
+
+
+@dataclass(frozen=True, slots=True)
+class Motion:
+    """How far tracks reach beyond their detections (frames) and how much they grow."""
+
+    #: Frames between two detections that interpolation bridges (longer gaps are held/led).
+    max_gap: int = 30
+    #: Frames a box is held (and moved) after the track's last detection.
+    hold: int = 15
+    #: Frames a box is shown before the track's first detection.
+    lead: int = 6
+    #: Growth of an interpolated box (fraction of its size on each side).
+    gap_margin: float = 0.1
+    #: Extra growth per frame of extrapolation (fraction of size per side), capped.
+    grow_per_frame: float = 0.03
+    max_growth: float = 0.5
+    #: IoU (or centre distance, as a fraction of size) that links a detection to a track.
+    link_iou: float = 0.1
+    link_distance: float = 0.75
+
+
+@dataclass(slots=True)
+class Track:
+    """One face over time: its raw detections, in frame order."""
+
+    id: int
+    frames: list[int] = field(default_factory=list)
+    boxes: list[Box] = field(default_factory=list)
+
+    def add(self, frame: int, box: Box) -> None:
+        if self.frames and frame == self.frames[-1]:
+            self.boxes[-1] = _union(self.boxes[-1], box)
+            return
+        self.frames.append(frame)
+        self.boxes.append(box)
+
+    @property
+    def first(self) -> int:
+        return self.frames[0]
+
+    @property
+    def last(self) -> int:
+        return self.frames[-1]
+
+    def velocity(self, at_end: bool = True) -> tuple[float, float, float, float]:
+        """Per-frame change of ``(x0, y0, x1, y1)`` at the track's end (or start)."""
+        if len(self.frames) < 2:
+            return (0.0, 0.0, 0.0, 0.0)
+        (f0, b0), (f1, b1) = (
+            ((self.frames[-2], self.boxes[-2]), (self.frames[-1], self.boxes[-1]))
+            if at_end
+            else ((self.frames[0], self.boxes[0]), (self.frames[1], self.boxes[1]))
+        )
+        dt = max(1, f1 - f0)
+        return tuple((b - a) / dt for a, b in zip(b0.xyxy, b1.xyxy, strict=True))  # type: ignore[return-value]
+
+    def predict(self, frame: int) -> Box:
+        """The box expected at ``frame`` from the last detection and velocity (no growth)."""
+        return _shift(self.boxes[-1], self.velocity(), frame - self.last)
+
+
+class FaceTracks:
+    """Link per-frame detections into tracks; answer "which boxes cover frame t"."""
+
+    def __init__(self, motion: Motion | None = None) -> None:
+        self.motion = motion or Motion()
+        self.tracks: list[Track] = []
+        self._next_id = 1
+
+    def update(self, frame: int, boxes: list[Box]) -> list[int]:
+        """Add the raw detections of ``frame`` (frames in increasing order); return their track ids."""
+        m = self.motion
+        live = [t for t in self.tracks if frame - t.last <= m.max_gap and t.last < frame]
+        pairs: list[tuple[float, int, int]] = []
+        for i, box in enumerate(boxes):
+            for j, track in enumerate(live):
+                guess = track.predict(frame)
+                score = _iou(box, guess)
+                if score < m.link_iou:
+                    size = max(guess.width, guess.height, box.width, box.height, 1.0)
+                    dist = _centre_distance(box, guess) / size
+                    if dist > m.link_distance:
+                        continue
+                    score = m.link_iou * (1 - dist / m.link_distance) * 0.5
+                pairs.append((score, i, j))
+        ids: list[int] = [0] * len(boxes)
+        used_boxes: set[int] = set()
+        used_tracks: set[int] = set()
+        for _, i, j in sorted(pairs, reverse=True):
+            if i in used_boxes or j in used_tracks:
+                continue
+            used_boxes.add(i)
+            used_tracks.add(j)
+            live[j].add(frame, boxes[i])
+            ids[i] = live[j].id
+        for i, box in enumerate(boxes):
+            if i not in used_boxes:
+                track = Track(self._next_id)
+                self._next_id += 1
+                track.add(frame, box)
+                self.tracks.append(track)
+                ids[i] = track.id
+        return ids
+
+    def boxes_at(self, frame: int) -> list[tuple[int, Box]]:
+        """Every track box covering ``frame``: detected, interpolated, held or led."""
+        m = self.motion
+        out: list[tuple[int, Box]] = []
+        for track in self.tracks:
+            box = self._box_at(track, frame, m)
+            if box is not None:
+                out.append((track.id, box))
+        return out
+
+    def _box_at(self, track: Track, frame: int, m: Motion) -> Box | None:
+        i = bisect_left(track.frames, frame)
+        if i < len(track.frames) and track.frames[i] == frame:
+            return track.boxes[i]
+        before = i - 1 if i > 0 else None
+        after = i if i < len(track.frames) else None
+        if before is not None and after is not None:
+            f0, f1 = track.frames[before], track.frames[after]
+            if f1 - f0 <= m.max_gap:
+                t = (frame - f0) / (f1 - f0)
+                a, b = track.boxes[before], track.boxes[after]
+                lerp = Box(*(p + (q - p) * t for p, q in zip(a.xyxy, b.xyxy, strict=True)))
+                return lerp.pad(m.gap_margin)
+        if before is not None and frame - track.frames[before] <= m.hold and before == len(track.frames) - 1:
+            steps = frame - track.last
+            return _grow(_shift(track.boxes[-1], track.velocity(), steps), steps, m)
+        if before is not None and after is not None and frame - track.frames[before] <= m.hold:
+            # A long gap: hold the last box for a while before the track is picked up again.
+            steps = frame - track.frames[before]
+            return _grow(track.boxes[before], steps, m)
+        if after is not None and track.frames[after] - frame <= m.lead:
+            steps = track.frames[after] - frame
+            if after == 0:
+                return _grow(_shift(track.boxes[0], track.velocity(at_end=False), -steps), steps, m)
+            return _grow(track.boxes[after], steps, m)
+        return None
+
+    def forget_before(self, frame: int) -> None:
+        """Drop tracks that can no longer cover ``frame`` or later (bounded memory)."""
+        m = self.motion
+        horizon = max(m.hold, m.max_gap)
+        self.tracks = [t for t in self.tracks if t.last + horizon >= frame]
+        for track in self.tracks:
+            # Keep the last few detections: enough for velocity and interpolation.
+            cut = bisect_left(track.frames, frame - horizon)
+            cut = min(cut, len(track.frames) - 2)
+            if cut > 0:
+                del track.frames[:cut]
+                del track.boxes[:cut]
+
+
+def _shift(box: Box, velocity: tuple[float, float, float, float], steps: int) -> Box:
+    x0, y0, x1, y1 = (v + d * steps for v, d in zip(box.xyxy, velocity, strict=True))
+    # A shrinking extrapolation is not trusted: keep at least the original size.
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w, h = max(x1 - x0, box.width), max(y1 - y0, box.height)
+    return Box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+
+def _grow(box: Box, steps: int, m: Motion) -> Box:
+    return box.pad(min(m.max_growth, m.gap_margin + m.grow_per_frame * abs(steps)))
+
+
+def _union(a: Box, b: Box) -> Box:
+    return Box(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
+
+
+def _iou(a: Box, b: Box) -> float:
+    inter = a.intersection(b)
+    union = a.area + b.area - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _centre_distance(a: Box, b: Box) -> float:
+    ax, ay = (a.x0 + a.x1) / 2, (a.y0 + a.y1) / 2
+    bx, by = (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2
+    return float(((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5)
