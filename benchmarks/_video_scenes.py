@@ -16,9 +16,10 @@ Clips are H.264 (libx264, yuv420p, crf 18, preset medium) in MP4 written with Py
 cache folder (default ``/tmp/redact-bench-video``); a clip is rebuilt only when its spec
 changes.  Ground truth is ``<clip>.gt.jsonl``, one line per frame::
 
-    {"frame": i, "faces": [[x0, y0, x1, y1], ...], "ignore": [[x0, y0, x1, y1], ...]}
+    {"frame": i, "faces": [[x0, y0, x1, y1], ...], "ids": [k, ...], "ignore": [[x0, y0, x1, y1], ...]}
 
-in display pixels (xyxy, clipped to the frame).  A GT face whose mapped box lies less than
+in display pixels (xyxy, clipped to the frame); ``ids`` name each face by its index in the
+photo's GT, so a face can be followed from frame to frame.  A GT face whose mapped box lies less than
 half inside the frame is dropped; a face whose visible box is under ``MIN_FACE`` (24) px
 high, and every source ``ignore`` box, goes to ``ignore`` (neither a hit nor a miss).
 """
@@ -44,7 +45,7 @@ MIN_FACE = 24
 MIN_VISIBLE = 0.5
 DEFAULT_CACHE = Path("/tmp/redact-bench-video")
 #: Bumped whenever rendering changes, so cached clips are rebuilt.
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 BORDER = (114, 114, 114)
 
 Image = npt.NDArray[np.uint8]
@@ -78,6 +79,7 @@ class Clip:
     path: Path
     faces: list[list[XYXY]]
     ignore: list[list[XYXY]]
+    ids: list[list[int]]
 
     @property
     def frames(self) -> int:
@@ -219,11 +221,12 @@ def _clip(box: XYXY, width: int, height: int) -> XYXY | None:
     return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
 
-def frame_truth(m: Affine, sample: Sample, width: int, height: int) -> tuple[list[XYXY], list[XYXY]]:
-    """GT ``(faces, ignore)`` of one frame rendered with affine ``m`` (display pixels, clipped)."""
+def frame_truth(m: Affine, sample: Sample, width: int, height: int) -> tuple[list[XYXY], list[int], list[XYXY]]:
+    """GT ``(faces, their ids, ignore)`` of one frame rendered with affine ``m`` (display pixels, clipped)."""
     faces: list[XYXY] = []
+    ids: list[int] = []
     ignore: list[XYXY] = []
-    for box, is_face in [(b, True) for b in sample.faces] + [(b, False) for b in sample.ignore]:
+    for k, (box, is_face) in enumerate([(b, True) for b in sample.faces] + [(b, False) for b in sample.ignore]):
         full = map_box(m, box)
         vis = _clip(full, width, height)
         if vis is None:
@@ -233,9 +236,10 @@ def frame_truth(m: Affine, sample: Sample, width: int, height: int) -> tuple[lis
             ignore.append(vis)  # mostly outside the frame: neither a hit nor a miss
         elif is_face and vis[3] - vis[1] >= MIN_FACE:
             faces.append(vis)
+            ids.append(k)
         else:
             ignore.append(vis)
-    return faces, ignore
+    return faces, ids, ignore
 
 
 def _render(photo: Image, mats: Sequence[Affine], width: int, height: int) -> Image:
@@ -305,10 +309,11 @@ def build(spec: SceneSpec, cache: Path, root: Path | None = None) -> Clip | None
         with gt.open("w", encoding="utf-8") as fh:
             for i, mats in enumerate(cams):
                 # GT of a blurred frame: the faces of its middle sub-frame render.
-                faces, ignore = frame_truth(mats[len(mats) // 2], sample, spec.width, spec.height)
+                faces, ids, ignore = frame_truth(mats[len(mats) // 2], sample, spec.width, spec.height)
                 row = {
                     "frame": i,
                     "faces": [[round(v, 2) for v in b] for b in faces],
+                    "ids": ids,
                     "ignore": [[round(v, 2) for v in b] for b in ignore],
                 }
                 fh.write(json.dumps(row) + "\n")
@@ -322,12 +327,14 @@ def _xyxy(b: Sequence[float]) -> XYXY:
 def load_clip(spec: SceneSpec, video: Path, gt: Path) -> Clip:
     faces: list[list[XYXY]] = []
     ignore: list[list[XYXY]] = []
+    ids: list[list[int]] = []
     with gt.open(encoding="utf-8") as fh:
         for line in fh:
             d = json.loads(line)
             faces.append([_xyxy(b) for b in d["faces"]])
             ignore.append([_xyxy(b) for b in d["ignore"]])
-    return Clip(spec, video, faces, ignore)
+            ids.append([int(k) for k in d.get("ids", range(len(d["faces"])))])
+    return Clip(spec, video, faces, ignore, ids)
 
 
 def build_all(specs: Sequence[SceneSpec], cache: Path) -> list[Clip]:

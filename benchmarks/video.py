@@ -168,6 +168,8 @@ class Leak:
     frame: int
     face: XYXY
     covered: float
+    #: Displacement of the face's centre since the previous frame (px), if it was in it.
+    speed: float | None = None
 
 
 @dataclass
@@ -191,14 +193,21 @@ def score_clip(clip: Clip, tool: Tool) -> LeakTally:
         if i >= clip.frames:
             continue
         leaked = False
-        for face in clip.faces[i]:
+        before = dict(zip(clip.ids[i - 1], clip.faces[i - 1], strict=True)) if i > 0 else {}
+        for k, face in zip(clip.ids[i], clip.faces[i], strict=True):
             tally.face_frames += 1
             frac = coverage(mask, face)
             if frac >= COVER_FRACTION:
                 tally.covered += 1
             else:
                 leaked = True
-                tally.leaks.append(Leak(i, face, frac))
+                prev = before.get(k)
+                speed = (
+                    None
+                    if prev is None
+                    else float(np.hypot(*(np.add(face[:2], face[2:]) - np.add(prev[:2], prev[2:])) / 2))
+                )
+                tally.leaks.append(Leak(i, face, frac, speed))
         if leaked:
             tally.leak_frames.append(i)
     tally.seconds = time.perf_counter() - start
@@ -263,21 +272,24 @@ def leak_tables(clips: Sequence[Clip], results: dict[str, dict[str, LeakTally]])
                 heights = [lk.face[3] - lk.face[1] for lk in leaks]
                 worst = min(leaks, key=lambda lk: lk.covered)
                 cx, cy = (worst.face[0] + worst.face[2]) / 2, (worst.face[1] + worst.face[3]) / 2
+                speeds = [lk.speed for lk in leaks if lk.speed is not None]
+                speed = f"{max(speeds):.0f}" if speeds else "entering"
                 rows.append(
                     f"| {clip.spec.name} | {a}-{b} | {len(leaks)} | {min(heights):.0f}-{max(heights):.0f} "
-                    f"| {worst.covered:.2f} | ({cx:.0f}, {cy:.0f}) |"
+                    f"| {worst.covered:.2f} | ({cx:.0f}, {cy:.0f}) | {speed} |"
                 )
         if rows:
             lines += [
                 "",
                 f"#### Where {label} leaks (runs of consecutive leak frames)",
                 "",
-                "| clip | frames | leaking face-frames | face height px | worst coverage | worst face centre |",
-                "|---|---|---|---|---|---|",
+                "| clip | frames | leaking face-frames | face height px | worst coverage | worst face centre "
+                "| face speed px/frame |",
+                "|---|---|---|---|---|---|---|",
                 *rows[:40],
             ]
             if len(rows) > 40:
-                lines.append(f"| ... {len(rows) - 40} more runs | | | | | |")
+                lines.append(f"| ... {len(rows) - 40} more runs | | | | | | |")
     return "\n".join(lines)
 
 
