@@ -197,7 +197,7 @@ class VideoAnalysis:
         buffer: deque[_Pending] = deque()
         motion = _Motion()
         width, height = self.info.display_size
-        expected = self.info.frames
+        expected = self.info.expected_frames
         for frame in self.reader:
             pending = _Pending(frame, offset=motion.step(frame.rgb))
             self._detect(pending)

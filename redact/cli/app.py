@@ -44,7 +44,7 @@ class ReportFormat(enum.StrEnum):
 
 PathsArg = Annotated[
     list[Path],
-    typer.Argument(help="Image files or folders (searched recursively).", show_default=False),
+    typer.Argument(help="Photos, videos or folders (searched recursively).", show_default=False),
 ]
 ConfigOpt = Annotated[
     Path | None,
@@ -164,6 +164,13 @@ def clean(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Process every file even if unchanged since the last run.")
     ] = False,
+    keep_audio: Annotated[
+        bool,
+        typer.Option(
+            "--keep-audio",
+            help="Videos: copy the audio track unchanged. Default: drop it (voices and spoken names identify people).",
+        ),
+    ] = False,
     text: TextOpt = None,
     face_threshold: ThresholdOpt = None,
     max_pixels: MaxPixelsOpt = None,
@@ -176,7 +183,13 @@ def clean(
 ) -> None:
     """Write redacted copies: faces covered, metadata removed. Originals are never changed."""
     settings = _settings(
-        config, face_method=method, face_threshold=face_threshold, max_pixels=max_pixels, text_mode=text, jobs=jobs
+        config,
+        face_method=method,
+        face_threshold=face_threshold,
+        max_pixels=max_pixels,
+        text_mode=text,
+        jobs=jobs,
+        keep_audio=keep_audio or None,
     )
     if in_place and output_dir is not None:
         _usage("--in-place and --output-dir exclude each other")
@@ -288,6 +301,7 @@ def _run(
             workers=settings.jobs or default_jobs(),
             cache_dir=outdir if cache else None,
             baseline=baseline,
+            on_progress=view.frames,
         )
     code = pipeline.exit_code(results, mode)
     if not out.quiet or code != ExitCode.OK:

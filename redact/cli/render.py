@@ -8,9 +8,10 @@ from types import TracebackType
 from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
+from rich.text import Text
 
 from redact.report.text import describe
 from redact.types import FileResult, Mode, Status
@@ -30,27 +31,55 @@ def error(message: str) -> None:
     console.print(f"[red]redact: error:[/red] {escape(message)}", soft_wrap=True)
 
 
+class _Rate(ProgressColumn):
+    """Items per second (frames/s for videos)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        unit = task.fields.get("unit", "files")
+        return Text(f"{speed:5.1f} {unit}/s" if speed else "", style="progress.data.speed")
+
+
 class Progress:
-    """Per-file lines and a progress bar on stderr; when quiet, only unsafe files are listed."""
+    """Per-file lines and progress bars on stderr; when quiet, only unsafe files are listed.
+
+    One bar counts files (batches); each video gets a frame bar with frames/s and ETA.
+    """
 
     def __init__(self, quiet: bool, total: int) -> None:
         self.quiet = quiet
         self._bar: RichProgress | None = None
-        if not quiet and console.is_terminal and total > 1:
+        self._task: TaskID | None = None
+        self._frames: dict[str, TaskID] = {}
+        if not quiet and console.is_terminal:
             self._bar = RichProgress(
                 TextColumn("[progress.description]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                _Rate(),
                 TimeRemainingColumn(),
                 console=console,
                 transient=True,
             )
-            self._task = self._bar.add_task("redact", total=total)
+            if total > 1:
+                self._task = self._bar.add_task("redact", total=total)
 
     def __enter__(self) -> Progress:
         if self._bar is not None:
             self._bar.start()
         return self
+
+    def frames(self, path: object, done: int, total: int) -> None:
+        """Report frames of a video processed so far (``total`` 0 when unknown)."""
+        if self._bar is None:
+            return
+        key = str(path)
+        task = self._frames.get(key)
+        if task is None:
+            name = key.rsplit("/", 1)[-1]
+            task = self._bar.add_task(escape(name[-40:]), total=total or None, unit="frames")
+            self._frames[key] = task
+        self._bar.update(task, completed=done)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -61,7 +90,11 @@ class Progress:
     def file_done(self, result: FileResult) -> None:
         """Report one finished file."""
         if self._bar is not None:
-            self._bar.advance(self._task)
+            frame_task = self._frames.pop(str(result.path), None)
+            if frame_task is not None:
+                self._bar.remove_task(frame_task)
+            if self._task is not None:
+                self._bar.advance(self._task)
         if self.quiet and not result.unsafe:
             return
         style, word = _STYLE[result.status]

@@ -79,6 +79,15 @@ class VideoInfo:
         return (self.height, self.width) if self.rotation % 180 else (self.width, self.height)
 
     @property
+    def expected_frames(self) -> int:
+        """Frames the headers promise, or an estimate from duration and rate (0: unknown)."""
+        if self.frames:
+            return self.frames
+        if self.duration_s and self.rate:
+            return round(self.duration_s * float(self.rate))
+        return 0
+
+    @property
     def high_bit_depth(self) -> bool:
         return any(tag in self.pixel_format for tag in ("10", "12", "16"))
 
