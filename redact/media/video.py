@@ -169,8 +169,9 @@ class VideoReader:
         try:
             first = next(self._frames)
         except StopIteration:
-            raise InputError("video has no frames", self.path) from None
+            raise InputError("video has no decodable frames (empty or damaged)", self.path) from None
         self._pending: Any | None = first
+        self._start_time = float(first.pts * stream.time_base) if first.pts is not None and stream.time_base else 0.0
         duration = None
         if stream.duration is not None and stream.time_base:
             duration = float(stream.duration * stream.time_base)
@@ -217,7 +218,10 @@ class VideoReader:
         if self._pending is not None:
             pending, self._pending = self._pending, None
             frames = _chain(pending, frames)
+        last_time: float | None = None
         for frame in frames:
+            if frame.pts is not None:
+                last_time = float(frame.pts * self.info.time_base)
             rgb = frame.to_ndarray(format="rgb24")
             if k:
                 rgb = np.ascontiguousarray(np.rot90(rgb, k))
@@ -228,6 +232,20 @@ class VideoReader:
                 f"video ends after {index} of {self.info.frames} frames (truncated?): the file was NOT fully checked",
                 self.path,
             )
+        if self._ends_early(last_time):
+            raise InputError(
+                f"video ends at {last_time:.1f} s of {self.info.duration_s:.1f} s (truncated?): "
+                "the file was NOT fully checked",
+                self.path,
+            )
+
+    def _ends_early(self, last_time: float | None) -> bool:
+        """True when the last frame is well before the duration the headers state."""
+        duration, start = self.info.duration_s, self._start_time
+        if last_time is None or not duration:
+            return False
+        step = 1 / float(self.info.rate) if self.info.rate else 0.1
+        return last_time - start + step < duration - max(0.5, 3 * step)
 
     def packets(self, stream: Any) -> Iterator[Any]:
         """Demux ``stream``'s packets (a second pass over the file, for copying audio)."""
