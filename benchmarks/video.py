@@ -423,7 +423,8 @@ def throughput(clips: Sequence[Clip], work: Path, with_deface: bool) -> str:
         "### Throughput (wall clock, whole process incl. start-up; frames/s)",
         "",
         f"ffmpeg floor: `ffmpeg -i CLIP -an -c:v libx264 -preset {preset} -crf {crf} -pix_fmt yuv420p OUT.mp4` "
-        "(redact's encoder settings).",
+        "(redact's encoder settings).  Load average (1 min) before: "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other work on the machine slows every column).",
         "",
         "| clip | frames | ffmpeg fps | deface fps | redact fps | redact / deface | redact / ffmpeg | redact output |",
         "|---|---|---|---|---|---|---|---|",
@@ -473,6 +474,7 @@ def throughput(clips: Sequence[Clip], work: Path, with_deface: bool) -> str:
             f"| {name} | {n} | {fmt(ff_fps)} | {fmt(de_fps)} | {fmt(rd_fps)} | {fmt(rd_fps / de_fps, 2)}x "
             f"| {fmt(rd_fps / ff_fps, 3)}x | {status} |"
         )
+    lines.append(f"\nLoad average (1 min) after: {os.getloadavg()[0]:.1f}.")
     return "\n".join(lines)
 
 
