@@ -63,13 +63,22 @@ def safe_blur(region: Image, cells: int) -> Image:
     """A smooth, blur-like rendering of the coarse mosaic (irreversible)."""
     h, w = region.shape[:2]
     coarse = _coarse(region, cells)
-    smooth = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+    # Smooth at most ~128 px across, then scale up: the result is equally smooth and a
+    # large face (a close-up, a 4K frame) costs no more than a small one.
+    scale = min(1.0, _SMOOTH_SIDE / max(w, h))
+    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+    smooth = cv2.resize(coarse, (sw, sh), interpolation=cv2.INTER_LINEAR)
     # Soften the bilinear creases; the kernel is about one cell wide.  Only the
     # coarse colours feed this, so no detail of the original can come back.
-    across, down = mosaic_grid(w, h, cells)
-    k = max(3, (max(w // across, h // down) // 2) | 1)
+    across, down = mosaic_grid(sw, sh, cells)
+    k = max(3, (max(sw // across, sh // down) // 2) | 1)
     out = cv2.GaussianBlur(smooth, (k, k), 0, borderType=cv2.BORDER_REPLICATE)
+    if (sw, sh) != (w, h):
+        out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
     return np.asarray(out, dtype=np.uint8).reshape(region.shape)
+
+
+_SMOOTH_SIDE = 128
 
 
 def fill(region: Image, color: tuple[int, int, int]) -> Image:

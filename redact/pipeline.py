@@ -57,12 +57,17 @@ class Analyzer:
         names = {"faces": settings.face_detector, "text": "text", "barcodes": "barcodes"}
         self.detectors = [detect.create(names[stage], settings) for stage in settings.stages]
 
-    def analyse(self, pixels: detect.RGBImage) -> Analysis:
-        """Run every detector on RGB ``pixels`` and judge the image; any failure fails the file."""
+    def analyse(self, pixels: detect.RGBImage, faces: bool = True) -> Analysis:
+        """Run every detector on RGB ``pixels`` and judge the image; any failure fails the file.
+
+        ``faces=False`` leaves the face detector out (video runs its own face passes).
+        """
         findings: list[Finding] = []
         text: TextDetector | None = None
         lines: list[Line] = []
         for detector in self.detectors:
+            if not faces and getattr(detector, "kind", None) is Kind.FACE:
+                continue
             with _guard(detector.name):
                 if isinstance(detector, TextDetector):
                     text, lines = detector, detector.analyse(pixels)

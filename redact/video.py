@@ -34,7 +34,7 @@ import numpy as np
 
 from redact import obscure, policy
 from redact.config import Settings, TextMode
-from redact.detect.faces import CenterFaceDetector, Tuning
+from redact.detect.faces import CenterFaceDetector, CenterFaceNet, Tuning
 from redact.errors import AnalysisError
 from redact.media.video import RGB, VideoFrame, VideoInfo, VideoReader, VideoWriter
 from redact.track import FaceTracks, Motion
@@ -48,6 +48,10 @@ Progress = Callable[[int, int], None]
 
 #: The per-frame face pass: one scale, no mirrored pass (keyframes get the full search).
 FAST_TUNING = Tuning(upscales=(), downscale=False, flip=False)
+#: Keyframes: the photo search for small and large faces, without the mirrored passes
+#: (the frames around a keyframe are a better second look than a mirror image) and with
+#: up-scaled passes capped lower, to keep memory flat.
+KEY_TUNING = Tuning(flip=False, max_pass_pixels=2_000_000)
 
 
 @dataclass(slots=True)
@@ -130,7 +134,12 @@ class VideoAnalysis:
         self.tracks = FaceTracks(self.motion)
         self.faces_on = "faces" in settings.stages
         fast_settings = settings.replace(face_max_side=settings.video_face_max_side)
-        self.fast = CenterFaceDetector(fast_settings, FAST_TUNING) if self.faces_on else None
+        # One network for both passes (and the photo detector's, when it is CenterFace): its
+        # working memory is the largest part of the process.
+        shared = next((d.net for d in analyzer.detectors if isinstance(d, CenterFaceDetector)), None)
+        net = shared or (CenterFaceNet() if self.faces_on else None)
+        self.fast = CenterFaceDetector(fast_settings, FAST_TUNING, net) if net is not None else None
+        self.key_faces = CenterFaceDetector(settings, KEY_TUNING, net) if net is not None else None
         self.summary = VideoSummary()
         self._keyframes: deque[_Keyframe] = deque()
         self._track_spans: dict[int, list[Any]] = {}
@@ -143,8 +152,8 @@ class VideoAnalysis:
         index, rgb = pending.frame.index, pending.frame.rgb
         if index % self.key_every == 0:
             pending.keyframe = True
-            analysis = self.analyzer.analyse(rgb)
-            faces = [f for f in analysis.findings if f.kind is Kind.FACE]
+            analysis = self.analyzer.analyse(rgb, faces=False)
+            faces = self._faces(self.key_faces, rgb)
             rest = [f for f in analysis.findings if f.kind is not Kind.FACE]
             for flag in analysis.flags:
                 if flag.code not in self._flag_codes:
@@ -154,13 +163,8 @@ class VideoAnalysis:
                 if note not in self.summary.notes:
                     self.summary.notes.append(note)
             self._keyframes.append(_Keyframe(index, pending.offset, rest))
-        elif self.fast is not None and index % self.every == 0:
-            try:
-                faces = self.fast.detect(rgb)
-            except AnalysisError:
-                raise
-            except Exception as exc:
-                raise AnalysisError(f"face detector failed ({type(exc).__name__})") from exc
+        elif index % self.every == 0:
+            faces = self._faces(self.fast, rgb)
         else:
             faces = []
         ids = self.tracks.update(index, [f.box for f in faces])
@@ -173,6 +177,17 @@ class VideoAnalysis:
             else:
                 span[1] = index
                 span[2] = max(span[2], f.confidence)
+
+    @staticmethod
+    def _faces(detector: CenterFaceDetector | None, rgb: RGB) -> list[Finding]:
+        if detector is None:
+            return []
+        try:
+            return detector.detect(rgb)
+        except AnalysisError:
+            raise
+        except Exception as exc:  # fail closed: the video was not fully analysed
+            raise AnalysisError(f"face detector failed ({type(exc).__name__})") from exc
 
     # -- covers ----------------------------------------------------------------------
 

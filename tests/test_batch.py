@@ -129,12 +129,12 @@ def test_check_unreadable_file_is_not_clean(tmp_path: Path):
     assert "bad.jpg" in result.stderr
 
 
-def test_video_is_reported_unchecked_not_clean(tmp_path: Path):
+def test_unreadable_video_is_reported_unchecked_not_clean(tmp_path: Path):
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"\0\0\0\x18ftypisom" + b"\0" * 100)
     result = invoke("check", video)
     assert result.exit_code == ExitCode.BAD_INPUT
-    assert "NOT checked" in result.stderr
+    assert "not a readable video" in result.stderr
 
 
 def test_baseline_lets_an_approved_file_pass_until_it_changes(folder: Path, tmp_path: Path):

@@ -148,8 +148,14 @@ def test_html_in_headless_chromium(batch: Path, tmp_path: Path):
     assert re.search(r'<button data-filter="failed" class="on">', dom)
     shot = tmp_path / "shot.png"
     subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1200,900",
-         f"--screenshot={shot}", html_file.as_uri()],
+        [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--window-size=1200,900",
+            f"--screenshot={shot}",
+            html_file.as_uri(),
+        ],
         capture_output=True,
         timeout=120,
         check=True,

@@ -51,8 +51,13 @@ def test_result_dict_has_counts_and_no_text():
     r = FileResult(path=__import__("pathlib").Path("a.jpg"), status=Status.FINDINGS, findings=(f, f))
     d = r.to_dict()
     assert d["counts"] == {"face": 2}
-    assert d["findings"][0] == {"kind": "face", "label": "FACE", "box": [0, 0, 10, 10], "confidence": 0.9,
-                                "source": "centerface"}
+    assert d["findings"][0] == {
+        "kind": "face",
+        "label": "FACE",
+        "box": [0, 0, 10, 10],
+        "confidence": 0.9,
+        "source": "centerface",
+    }
     assert r.unsafe
 
 
@@ -62,7 +67,14 @@ def test_result_round_trips_through_dict():
     from redact.types import Flag
 
     f = Finding(Kind.TEXT, Box(1, 2, 30, 40), 0.5, "ocr", "MRN", polygon=((1.0, 2.0), (30.0, 2.0), (30.0, 40.0)))
-    r = FileResult(Path("x/a.png"), Status.REDACTED, (f,), (Flag("record", "printed page"),), Path("o/a.png"),
-                   size=(100, 50), notes=("cached",))
+    r = FileResult(
+        Path("x/a.png"),
+        Status.REDACTED,
+        (f,),
+        (Flag("record", "printed page"),),
+        Path("o/a.png"),
+        size=(100, 50),
+        notes=("cached",),
+    )
     again = FileResult.from_dict(r.to_dict())
     assert again.to_dict() == r.to_dict()

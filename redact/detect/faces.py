@@ -265,10 +265,11 @@ class CenterFaceDetector:
     name = "centerface"
     kind = Kind.FACE
 
-    def __init__(self, settings: Settings, tuning: Tuning | None = None) -> None:
+    def __init__(self, settings: Settings, tuning: Tuning | None = None, net: CenterFaceNet | None = None) -> None:
         self.settings = settings
         self.tuning = tuning or Tuning()
-        self._net = CenterFaceNet()
+        #: Detectors with other tunings may share one network (and its memory).
+        self.net = net or CenterFaceNet()
 
     def raw(self, image: RGBImage) -> FloatArray:
         """Return merged ``[x0, y0, x1, y1, score]`` rows (original pixels) above the threshold."""
@@ -277,7 +278,7 @@ class CenterFaceDetector:
         h, w = image.shape[:2]
         pyramid = _Pyramid(image)
         passes = sorted(plan_scales(w, h, self.settings, self.tuning), key=lambda p: -p.scale)
-        parts = [run_pass(self._net, pyramid, p, self.tuning) for p in passes]
+        parts = [run_pass(self.net, pyramid, p, self.tuning) for p in passes]
         dets = np.concatenate(parts) if parts else np.zeros((0, 5), dtype=np.float32)
         return dets[_nms(dets[:, :4], dets[:, 4], self.tuning.nms_iou)]
 
