@@ -406,3 +406,17 @@ def test_progress_reports_every_frame(tmp_path, sprite):
     pipeline.run(jobs, Mode.SCAN, settings, on_progress=lambda _p, done, total: seen.append((done, total)))
     assert [d for d, _ in seen] == list(range(1, 9))
     assert all(total == 8 for _, total in seen)
+
+
+def test_sarif_for_a_video_gives_frame_ranges_and_validates(clip):
+    result = run(["scan", str(clip), "-f", "sarif"])
+    assert result.exit_code == 1
+    log = json.loads(result.stdout)
+    faces = [r for r in log["runs"][0]["results"] if r["ruleId"] == "phi/face"]
+    assert faces and all(r["properties"]["frame"] <= r["properties"]["frameEnd"] for r in faces)
+    assert any(r["ruleId"] == "phi/metadata/gps" for r in log["runs"][0]["results"])
+    schema = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+    if schema.is_file():
+        import jsonschema
+
+        jsonschema.validate(log, json.loads(schema.read_text()))

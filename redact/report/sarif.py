@@ -114,9 +114,15 @@ def to_dict(results: Sequence[FileResult], exit_code: int) -> dict[str, Any]:
             emit("phi/record", f"Looks like a patient record: {flag.reason}", location, properties={"flag": flag.code})
         covered = "; covered in the redacted copy." if result.status is Status.REDACTED else "."
         for finding in result.findings:
+            properties: dict[str, object] = {"kind": str(finding.kind), "confidence": round(finding.confidence, 4)}
+            frames = ""
+            if finding.frame is not None:
+                end = finding.frame if finding.frame_end is None else finding.frame_end
+                properties.update(frame=finding.frame, frameEnd=end)
+                frames = f" in frames {finding.frame}-{end}"
             emit(
                 rule_id(finding),
-                f"{finding.label} found by {finding.source} (confidence {finding.confidence:.2f}){covered}",
+                f"{finding.label} found by {finding.source}{frames} (confidence {finding.confidence:.2f}){covered}",
                 location,
                 attachments=[
                     {
@@ -125,7 +131,7 @@ def to_dict(results: Sequence[FileResult], exit_code: int) -> dict[str, Any]:
                         "rectangles": [_rectangle(finding)],
                     }
                 ],
-                properties={"kind": str(finding.kind), "confidence": round(finding.confidence, 4)},
+                properties=properties,
             )
     failed = any(r.status is Status.FAILED for r in results)
     return {
