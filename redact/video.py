@@ -160,7 +160,7 @@ class VideoAnalysis:
                     self._flag_codes.add(flag.code)
                     self.summary.flags.append(Flag(flag.code, f"frame {index}: {flag.reason}"))
             for note in analysis.notes:
-                if note not in self.summary.notes:
+                if note not in self.summary.notes and not note.startswith("looks like a patient record"):
                     self.summary.notes.append(note)
             self._keyframes.append(_Keyframe(index, pending.offset, rest))
         elif index % self.every == 0:

@@ -66,25 +66,35 @@ def tiff_exif(
         raw = value if isinstance(value, bytes) else struct.pack("<I", value)
         return struct.pack("<HHI", tag, typ, count) + raw.ljust(4, b"\0")
 
-    ifd0 = struct.pack("<H", n0) + b"".join(
-        [
-            entry(0x010F, 2, len(make_b), make_at),
-            entry(0x0110, 2, len(model_b), model_at),
-            entry(0x0112, 3, 1, struct.pack("<H", orientation)),
-            entry(0x8825, 4, 1, gps_at),
-        ]
-    ) + struct.pack("<I", ifd1_at)
-    ifd1 = struct.pack("<H", n1) + b"".join(
-        [entry(0x0201, 4, 1, thumb_at), entry(0x0202, 4, 1, len(thumbnail))]
-    ) + struct.pack("<I", 0)
-    gps_ifd = struct.pack("<H", ng) + b"".join(
-        [
-            entry(0x0001, 2, 2, b"N\0" if lat >= 0 else b"S\0"),
-            entry(0x0002, 5, 3, lat_at),
-            entry(0x0003, 2, 2, b"E\0" if lon >= 0 else b"W\0"),
-            entry(0x0004, 5, 3, lon_at),
-        ]
-    ) + struct.pack("<I", 0)
+    ifd0 = (
+        struct.pack("<H", n0)
+        + b"".join(
+            [
+                entry(0x010F, 2, len(make_b), make_at),
+                entry(0x0110, 2, len(model_b), model_at),
+                entry(0x0112, 3, 1, struct.pack("<H", orientation)),
+                entry(0x8825, 4, 1, gps_at),
+            ]
+        )
+        + struct.pack("<I", ifd1_at)
+    )
+    ifd1 = (
+        struct.pack("<H", n1)
+        + b"".join([entry(0x0201, 4, 1, thumb_at), entry(0x0202, 4, 1, len(thumbnail))])
+        + struct.pack("<I", 0)
+    )
+    gps_ifd = (
+        struct.pack("<H", ng)
+        + b"".join(
+            [
+                entry(0x0001, 2, 2, b"N\0" if lat >= 0 else b"S\0"),
+                entry(0x0002, 5, 3, lat_at),
+                entry(0x0003, 2, 2, b"E\0" if lon >= 0 else b"W\0"),
+                entry(0x0004, 5, 3, lon_at),
+            ]
+        )
+        + struct.pack("<I", 0)
+    )
     return b"Exif\0\0" + b"II*\0" + struct.pack("<I", ifd0_at) + ifd0 + ifd1 + gps_ifd + b"".join(blobs)
 
 
@@ -137,6 +147,38 @@ def crowd() -> Image.Image:
     return canvas
 
 
+def ward_video(path: Path, fps: int = 15, seconds: float = 3.0) -> None:
+    """A phone-style clip panning across the made-up ward, with a location tag and a tone."""
+    import av
+
+    scene = np.asarray(ward_scene())
+    w, h = 640, 400
+    frames = int(fps * seconds)
+    out = av.open(str(path), "w", format="mp4")
+    out.metadata.update({"location": "+40.7411-073.9897/", "make": "ExamplePhone", "model": "Model X"})
+    video = out.add_stream("libx264", rate=fps)
+    video.width, video.height, video.pix_fmt = w, h, "yuv420p"
+    video.options = {"crf": "23", "preset": "medium"}
+    audio = out.add_stream("aac", rate=16000)
+    audio.layout = "mono"
+    for i in range(frames):
+        x = round((scene.shape[1] - w) * i / (frames - 1))
+        y = 140 + round(40 * np.sin(i / 6))
+        crop = np.ascontiguousarray(scene[y : y + h, x : x + w])
+        out.mux(video.encode(av.VideoFrame.from_ndarray(crop, format="rgb24")))
+    out.mux(video.encode(None))
+    samples = int(16000 * seconds)
+    tone = (0.1 * np.sin(np.arange(samples) * 2 * np.pi * 330 / 16000)).astype(np.float32)[None, :]
+    for start in range(0, samples, 1024):
+        chunk = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(tone[:, start : start + 1024]), format="fltp", layout="mono"
+        )
+        chunk.sample_rate, chunk.pts = 16000, start
+        out.mux(audio.encode(chunk))
+    out.mux(audio.encode(None))
+    out.close()
+
+
 def main() -> None:
     """Write every sample."""
     astronaut().convert("RGB").save(HERE / "astronaut.jpg", quality=90)
@@ -155,6 +197,8 @@ def main() -> None:
         orientation=6, make="ExamplePhone", model="Model X", gps=(40.7411, -73.9897), thumbnail=thumb.getvalue()
     )
     stored.save(HERE / "phone_portrait_gps.jpg", quality=90, exif=exif)
+
+    ward_video(HERE / "ward_pan.mp4")
 
     try:
         import pillow_heif

@@ -151,3 +151,40 @@ def test_no_planted_phi_is_readable_in_the_output(cleaned):
             assert secret not in read, (name, "PHI still readable")
     # and never in the report
     assert not any(secret in json.dumps(report) for secret in PLANTED_PHI)
+
+
+def test_ward_video_sample_is_covered_flagged_and_stripped(cleaned):
+    import av
+
+    out, report = cleaned
+    entry = report["ward_pan.mp4"]
+    assert entry["status"] == "redacted" and entry["output"].endswith("ward_pan.mp4")
+    assert {f["code"] for f in entry["flags"]} >= {"record.phi_fields"}
+    assert "GPS" in entry["metadata"]
+    with av.open(str(out / "ward_pan.mp4")) as c:
+        assert [s.type for s in c.streams] == ["video"]  # audio dropped
+        assert c.streams.video[0].frames == 45
+        assert not any("location" in k.lower() for k in c.metadata)
+    # The nurse's face (pasted at 1000,260 in the ward scene) is covered in every frame where it
+    # is wholly in view: its pixels differ clearly from the scene's (make_samples.ward_video pans).
+    import sys
+
+    sys.path.insert(0, str(SAMPLES))
+    from make_samples import ward_scene
+
+    scene = np.asarray(ward_scene()).astype(int)
+    fx0, fy0, fx1, fy1 = _pasted((140, 20), 1.0, (1000, 260))
+    with av.open(str(out / "ward_pan.mp4")) as c:
+        frames = [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]
+    checked = 0
+    for i, frame in enumerate(frames):
+        x = round((1600 - 640) * i / 44)
+        y = 140 + round(40 * np.sin(i / 6))
+        if fx0 - x < 0 or fx1 - x > 640:
+            continue
+        region = frame[fy0 - y : fy1 - y, fx0 - x : fx1 - x]
+        original = scene[fy0:fy1, fx0:fx1]
+        assert np.abs(region - original).mean() > 12, f"face visible in frame {i}"
+        checked += 1
+    assert checked >= 10
+    assert any(f["kind"] == "text" for f in entry["findings"])
