@@ -51,7 +51,7 @@ class Quality:
     #: Faces whose detector box is shorter than this (pixels) are not encoded.
     min_face_px: float = 64.0
     #: Variance of the Laplacian of the aligned 150x150 grey chip below which a face is too blurred.
-    min_sharpness: float = 40.0
+    min_sharpness: float = 10.0
 
 
 def dlib_rect_for(box: Box) -> tuple[int, int, int, int]:

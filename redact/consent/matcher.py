@@ -22,7 +22,7 @@ from redact.errors import UsageError
 from redact.types import Finding, Kind
 
 #: Largest encoding distance that still counts as the same person (face_recognition uses 0.6).
-DEFAULT_TOLERANCE = 0.5
+DEFAULT_TOLERANCE = 0.4
 
 
 class ConsentMatcher:
