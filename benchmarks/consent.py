@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/consent.py            # every image (about 5 minutes on 2 cores)
+    python benchmarks/consent.py            # every image (15 minutes on a busy 2-core machine)
     python benchmarks/consent.py --quick    # every 4th image
 
 No package on PyPI ships photos of several *labelled* identities under a permissive licence
