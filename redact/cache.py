@@ -3,13 +3,15 @@
 ``OUT/.redact-cache.json`` remembers, per output file, the SHA-256 of the input it was made
 from, the output's own size and modification time, and the result.  An entry is reused only
 when the input's content, the output file, redact's version, the settings and the model
-files are all unchanged.  Failed files are never cached: they are retried every run.
+files are all unchanged (with a consent store: also the store's content and the date).
+Failed files are never cached: they are retried every run.
 The cache holds geometry and labels only, like every report: no text, no payloads.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -30,11 +32,18 @@ def fingerprint(settings: Settings) -> str:
     """What, besides the input, decides an output: version, settings, model files."""
     from redact.models import MODELS
 
-    data = {
+    data: dict[str, object] = {
         "version": __version__,
         "settings": dataclasses.asdict(settings),
         "models": {name: m.sha256 for name, m in sorted(MODELS.items())},
     }
+    if settings.consent_store is not None:
+        # Who may stay visible changes with the store's content and, through expiry, the date:
+        # a revoked or expired consent must never be served from the cache.
+        try:
+            data["consent"] = [file_sha256(settings.consent_store), dt.date.today().isoformat()]
+        except OSError:
+            data["consent"] = None
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -60,6 +60,10 @@ RANGES: dict[str, tuple[float, float]] = {
 #: Settings that are tuples of strings (other tuples are integers, e.g. ``fill_color``).
 _STRING_TUPLES = frozenset({"text_allow", "text_deny", "include", "exclude", "stages"})
 
+#: Settings that are file paths (``None`` = unset).  Relative paths in a config file are
+#: taken relative to that file's folder.
+_PATHS = frozenset({"consent_store"})
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -129,6 +133,10 @@ class Settings:
     include: tuple[str, ...] = ()
     #: Glob patterns of files to skip when walking a folder (e.g. ``"drafts/**"``).
     exclude: tuple[str, ...] = ()
+    #: Consent store (see ``redact consent``): faces matching an enrolled, unexpired person
+    #: stay visible.  ``None`` (the default) covers every face.  Also the default store of
+    #: the ``redact consent`` commands.
+    consent_store: Path | None = None
 
     def __post_init__(self) -> None:
         for key, (low, high) in RANGES.items():
@@ -157,7 +165,12 @@ def from_mapping(data: Mapping[str, Any], base: Settings | None = None, origin: 
             raise UsageError(f"{origin}: unknown key '{raw_key}'")
         default = getattr(base, key)
         try:
-            changes[key] = _coerce_strings(value) if key in _STRING_TUPLES else _coerce(default, value)
+            if key in _STRING_TUPLES:
+                changes[key] = _coerce_strings(value)
+            elif key in _PATHS:
+                changes[key] = _coerce_path(value)
+            else:
+                changes[key] = _coerce(default, value)
         except (TypeError, ValueError):
             raise UsageError(f"{origin}: bad value for '{raw_key}': {value!r}") from None
     return dataclasses.replace(base, **changes)
@@ -167,6 +180,14 @@ def _coerce_strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, str) or not all(isinstance(v, str) for v in value):
         raise TypeError
     return tuple(value)
+
+
+def _coerce_path(value: Any) -> Path:
+    if isinstance(value, Path):
+        return value.expanduser()
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError
+    return Path(value).expanduser()
 
 
 def _coerce(default: Any, value: Any) -> Any:
@@ -217,7 +238,10 @@ def load_settings(path: Path | None = None, start: Path | None = None) -> Settin
         raise UsageError("config file not found", path)
     data = _read_toml(path)
     table = data.get("tool", {}).get("redact", {}) if path.name == "pyproject.toml" else data
-    return from_mapping(table, origin=str(path))
+    settings = from_mapping(table, origin=str(path))
+    if settings.consent_store is not None and not settings.consent_store.is_absolute():
+        settings = dataclasses.replace(settings, consent_store=path.parent / settings.consent_store)
+    return settings
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -108,6 +108,26 @@ MODELS: dict[str, ModelFile] = {
         source="https://github.com/treyhunner/names (US Census Bureau 1990 male first names)",
         purpose="name lexicon (first names)",
     ),
+    "dlib_shape5": ModelFile(
+        name="dlib_shape5",
+        package="face_recognition_models",
+        version="0.3.0",
+        path="models/shape_predictor_5_face_landmarks.dat",
+        sha256="c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+        license="CC0-1.0 (dlib-models, Davis King); packaged by face_recognition_models (MIT)",
+        source="https://github.com/davisking/dlib-models (5-point landmarks); shipped in face_recognition_models",
+        purpose="consent face landmarks",
+    ),
+    "dlib_resnet": ModelFile(
+        name="dlib_resnet",
+        package="face_recognition_models",
+        version="0.3.0",
+        path="models/dlib_face_recognition_resnet_model_v1.dat",
+        sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+        license="CC0-1.0 (dlib-models, Davis King); packaged by face_recognition_models (MIT)",
+        source="https://github.com/davisking/dlib-models (ResNet face descriptor); shipped in face_recognition_models",
+        purpose="consent face recognition",
+    ),
 }
 
 _verified: dict[str, Path] = {}

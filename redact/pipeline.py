@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import functools
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +28,9 @@ from redact.detect.text.layout import Line
 from redact.errors import AnalysisError, ExitCode, InputError, OutputError, RedactError
 from redact.media import default_output_path, load_image, output_would_overwrite, preview_jpeg, save_image
 from redact.types import LEAKY_METADATA, FileResult, Finding, Flag, Kind, Mode, Status
+
+if TYPE_CHECKING:
+    from redact.consent import ConsentMatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,12 @@ class Analysis:
     findings: list[Finding]
     flags: list[Flag]
     notes: list[str]
+    #: Faces left visible because they matched the consent list, with the enrolled name.
+    kept: list[tuple[Finding, str]] = field(default_factory=list)
+
+    def kept_counts(self) -> tuple[tuple[str, int], ...]:
+        """``(name, faces kept)`` pairs, sorted by name."""
+        return tuple(sorted(Counter(name for _, name in self.kept).items()))
 
 
 class Analyzer:
@@ -56,6 +67,12 @@ class Analyzer:
         self.settings = settings
         names = {"faces": settings.face_detector, "text": "text", "barcodes": "barcodes"}
         self.detectors = [detect.create(names[stage], settings) for stage in settings.stages]
+        #: Consent matching (``settings.consent_store``); a broken dlib or store fails here, at once.
+        self.consent: ConsentMatcher | None = None
+        if settings.consent_store is not None:
+            from redact.consent import ConsentMatcher
+
+            self.consent = ConsentMatcher.from_path(settings.consent_store)
 
     def analyse(self, pixels: detect.RGBImage, faces: bool = True) -> Analysis:
         """Run every detector on RGB ``pixels`` and judge the image; any failure fails the file.
@@ -74,6 +91,7 @@ class Analyzer:
                     findings.extend(detector.findings(lines, self.settings.text_mode))
                 else:
                     findings.extend(detector.detect(pixels))
+        findings, kept = self.apply_consent(pixels, findings)
         labels = [line.field_entity for line in lines if line.is_field_label and line.field_entity]
         flags = records.judge(records.Evidence.gather(findings, labels), self.settings)
         notes: list[str] = []
@@ -82,7 +100,24 @@ class Analyzer:
             with _guard(text.name):
                 findings = [f for f in findings if f.kind is not Kind.TEXT] + text.findings(lines, TextMode.ALL)
             notes.append("looks like a patient record: all text covered; a person should review it")
-        return Analysis(findings, flags, notes)
+        return Analysis(findings, flags, notes, kept)
+
+    def apply_consent(
+        self, pixels: detect.RGBImage, findings: list[Finding]
+    ) -> tuple[list[Finding], list[tuple[Finding, str]]]:
+        """Split off the faces the consent list keeps visible: ``(to cover, kept with names)``.
+
+        Without a consent store nothing is kept.  Any error fails the file (never uncovers).
+        """
+        faces = [f for f in findings if f.kind is Kind.FACE]
+        if self.consent is None or not faces:
+            return findings, []
+        with _guard("consent matching"):
+            names = self.consent.keep(pixels, faces)
+        chosen = {id(face): name for face, name in zip(faces, names, strict=True) if name is not None}
+        cover = [f for f in findings if id(f) not in chosen]
+        kept = [(f, chosen[id(f)]) for f in findings if id(f) in chosen]
+        return cover, kept
 
     def close(self) -> None:
         """Stop the detectors' helper processes (e.g. the pre-started Tesseract)."""
@@ -177,6 +212,7 @@ def process(job: Job, mode: Mode, analyzer: Analyzer, progress: Callable[[int, i
             notes=(*image.notes, *analysis.notes),
             metadata=image.metadata,
             preview=preview_jpeg(covered) if job.preview else None,
+            kept=analysis.kept_counts(),
         )
     except RedactError as exc:
         return failed(job, exc, started)

@@ -226,6 +226,8 @@ class FileResult:
     metadata: tuple[str, ...] = ()
     #: A small JPEG of the *covered* image for review pages (never the original); not in JSON.
     preview: bytes | None = field(default=None, repr=False, compare=False)
+    #: Faces left visible because they matched the consent list: ``(name, count)`` pairs, by name.
+    kept: tuple[tuple[str, int], ...] = ()
 
     @property
     def leaky_metadata(self) -> tuple[str, ...]:
@@ -240,6 +242,18 @@ class FileResult:
     def counts(self) -> dict[str, int]:
         """Number of findings per kind."""
         return count_by_kind(self.findings)
+
+    @property
+    def kept_faces(self) -> int:
+        """Number of faces left visible by consent."""
+        return sum(n for _, n in self.kept)
+
+    def kept_text(self) -> str:
+        """``"2 face(s) kept visible by consent: A. Jones (1), B. Smith (1)"``, or ``""``."""
+        if not self.kept:
+            return ""
+        names = ", ".join(f"{name} ({n})" if len(self.kept) > 1 else name for name, n in self.kept)
+        return f"{self.kept_faces} face(s) kept visible by consent: {names}"
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready view of the result."""
@@ -256,6 +270,7 @@ class FileResult:
             "elapsed_ms": round(self.elapsed_ms, 1),
             "notes": list(self.notes),
             "metadata": list(self.metadata),
+            "kept_by_consent": dict(self.kept),
         }
 
     @classmethod
@@ -273,6 +288,7 @@ class FileResult:
             elapsed_ms=float(data.get("elapsed_ms", 0.0)),
             notes=tuple(data.get("notes", ())),
             metadata=tuple(data.get("metadata", ())),
+            kept=tuple((str(k), int(n)) for k, n in data.get("kept_by_consent", {}).items()),
         )
 
 

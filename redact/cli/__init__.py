@@ -5,5 +5,8 @@ codes here and nowhere else.
 """
 
 from redact.cli.app import app, main
+from redact.cli.consent import consent_app
+
+app.add_typer(consent_app, name="consent")
 
 __all__ = ["app", "main"]

@@ -1,4 +1,7 @@
-"""Typer commands: ``clean``, ``scan``, ``check``, ``approve`` and ``--version``."""
+"""Typer commands: ``clean``, ``scan``, ``check``, ``approve`` and ``--version``.
+
+``consent add|list|remove`` live in :mod:`redact.cli.consent`.
+"""
 
 from __future__ import annotations
 
@@ -79,6 +82,14 @@ TextOpt = Annotated[
 MaxPixelsOpt = Annotated[
     int | None,
     typer.Option("--max-pixels", help="Refuse images with more pixels than this.", show_default=False),
+]
+ConsentOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--consent",
+        help="Consent store (see `redact consent`): faces of enrolled people stay visible; all others are covered.",
+        show_default=False,
+    ),
 ]
 
 
@@ -175,6 +186,7 @@ def clean(
     face_threshold: ThresholdOpt = None,
     max_pixels: MaxPixelsOpt = None,
     jobs: JobsOpt = None,
+    consent: ConsentOpt = None,
     config: ConfigOpt = None,
     fmt: FormatOpt = ReportFormat.TABLE,
     report: ReportOpt = None,
@@ -190,6 +202,7 @@ def clean(
         text_mode=text,
         jobs=jobs,
         keep_audio=keep_audio or None,
+        consent_store=consent,
     )
     if in_place and output_dir is not None:
         _usage("--in-place and --output-dir exclude each other")
@@ -208,6 +221,7 @@ def scan(
     face_threshold: ThresholdOpt = None,
     max_pixels: MaxPixelsOpt = None,
     jobs: JobsOpt = None,
+    consent: ConsentOpt = None,
     config: ConfigOpt = None,
     fmt: FormatOpt = ReportFormat.TABLE,
     report: ReportOpt = None,
@@ -215,7 +229,14 @@ def scan(
     quiet: QuietOpt = False,
 ) -> None:
     """Report what would be covered; write nothing. Exit 1 when anything is found."""
-    settings = _settings(config, face_threshold=face_threshold, max_pixels=max_pixels, text_mode=text, jobs=jobs)
+    settings = _settings(
+        config,
+        face_threshold=face_threshold,
+        max_pixels=max_pixels,
+        text_mode=text,
+        jobs=jobs,
+        consent_store=consent,
+    )
     with _boundary():
         _, code = _run(Mode.SCAN, paths, settings, _output(fmt, json_out, report, quiet))
     raise typer.Exit(int(code))
@@ -230,6 +251,7 @@ def check(
     ] = None,
     text: TextOpt = None,
     jobs: JobsOpt = None,
+    consent: ConsentOpt = None,
     config: ConfigOpt = None,
     fmt: FormatOpt = ReportFormat.TABLE,
     report: ReportOpt = None,
@@ -238,8 +260,9 @@ def check(
     """Pre-publish gate: exit 0 only when every file is clean. Never writes files.
 
     Exit 1 when any file shows PHI or looks like a patient record; 3-7 on errors.
+    With --consent, faces of enrolled, unexpired people do not count as PHI.
     """
-    settings = _settings(config, text_mode=text, jobs=jobs)
+    settings = _settings(config, text_mode=text, jobs=jobs, consent_store=consent)
     with _boundary():
         approved = None
         if baseline is not None:
@@ -290,6 +313,12 @@ def _run(
 
     if outdir is not None and outdir.exists() and not outdir.is_dir():
         raise UsageError("output folder is a file", outdir)
+    if settings.consent_store is not None:
+        # Fail fast on a missing or corrupt store, and say whose consent has expired.
+        from redact.cli.consent import warn_expired
+        from redact.consent import ConsentStore
+
+        warn_expired(ConsentStore.load(settings.consent_store))
     jobs = pipeline.plan_jobs(paths, mode, outdir, settings, preview=out.fmt is ReportFormat.HTML, in_place=in_place)
     view = render.Progress(quiet=out.quiet, total=len(jobs))
     with view:

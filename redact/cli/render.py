@@ -40,6 +40,11 @@ class _Rate(ProgressColumn):
         return Text(f"{speed:5.1f} {unit}/s" if speed else "", style="progress.data.speed")
 
 
+def warning(message: str) -> None:
+    """One line, ``redact: warning: ...``."""
+    console.print(f"[yellow]redact: warning:[/yellow] {escape(message)}", soft_wrap=True)
+
+
 class Progress:
     """Per-file lines and progress bars on stderr; when quiet, only unsafe files are listed.
 
@@ -117,6 +122,9 @@ def summary(results: Sequence[FileResult], mode: Mode) -> None:
                 table.add_row(f"[{style}]{word}[/{style}]", str(n))
         if flagged:
             table.add_row("[magenta]flagged for review[/magenta]", str(flagged))
+        kept = sum(r.kept_faces for r in results)
+        if kept:
+            table.add_row("[green]faces kept visible by consent[/green]", str(kept))
         cached = sum(1 for r in results if "cached" in r.notes)
         if cached:
             table.add_row("[dim]unchanged since last run[/dim]", str(cached))

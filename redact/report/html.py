@@ -37,6 +37,7 @@ svg{width:100%;height:auto;display:block;margin-top:8px;background:#ddd}
 svg text{font:bold 14px sans-serif;paint-order:stroke;stroke:#fff;stroke-width:3px}
 ul{margin:6px 0 0;padding-left:18px;font-size:13px}
 .error{color:#b00020;font-weight:600}
+.kept{color:#1b5e20;font-weight:600}
 """
 
 _JS = """
@@ -100,6 +101,8 @@ def _article(result: FileResult, settings: Settings) -> str:
         found = ", ".join(f"{n} {html.escape(k)}{'s' if n != 1 else ''}" for k, n in sorted(counts.items()))
         verb = "covered in the output" if result.output is not None else "to cover (shown covered)"
         items.append(f"<li>{found} {verb}</li>")
+    if result.kept:
+        items.append(f'<li class="kept">{html.escape(result.kept_text())}</li>')
     if result.output is not None:
         items.append(f"<li>Output: {html.escape(str(result.output))}</li>")
     if items:

@@ -20,6 +20,7 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://pypi.org/project/redact/"
 
 #: Rule id -> (short name, description).  Text rules are made per entity label.
+#: ``consent/kept`` is a note (not a problem): faces left visible by the consent list.
 STATIC_RULES: dict[str, tuple[str, str]] = {
     "phi/face": ("Face", "A face is visible. Faces are identifying; cover them unless the person consented."),
     "phi/barcode": ("Barcode", "A barcode or 2-D code (wristband, specimen or medication label) is visible."),
@@ -29,11 +30,19 @@ STATIC_RULES: dict[str, tuple[str, str]] = {
         "ThumbnailMetadata",
         "The file's metadata embeds a thumbnail of the unredacted photo.",
     ),
+    "consent/kept": (
+        "KeptByConsent",
+        "Faces were left visible because they matched people on the consent list; a reviewer should check.",
+    ),
     "redact/unanalysed": (
         "Unanalysed",
         "The file could not be fully analysed; it must be treated as unsafe until checked.",
     ),
 }
+
+
+#: Rules whose results are not errors.
+_LEVELS = {"consent/kept": "note"}
 
 
 def rule_id(finding: Finding) -> str:
@@ -56,7 +65,7 @@ def _rule(rule: str) -> dict[str, Any]:
         "name": name,
         "shortDescription": {"text": text.split(".")[0] + "."},
         "fullDescription": {"text": text},
-        "defaultConfiguration": {"level": "error"},
+        "defaultConfiguration": {"level": _LEVELS.get(rule, "error")},
         "helpUri": INFO_URI,
     }
 
@@ -93,7 +102,7 @@ def to_dict(results: Sequence[FileResult], exit_code: int) -> dict[str, Any]:
             {
                 "ruleId": rule,
                 "ruleIndex": index_of(rule),
-                "level": "error",
+                "level": _LEVELS.get(rule, "error"),
                 "message": {"text": text},
                 "locations": [location],
                 **extra,
@@ -112,6 +121,13 @@ def to_dict(results: Sequence[FileResult], exit_code: int) -> dict[str, Any]:
             emit(f"phi/metadata/{kind.lower()}", f"Input metadata carries {kind}; redact clean removes it.", location)
         for flag in result.flags:
             emit("phi/record", f"Looks like a patient record: {flag.reason}", location, properties={"flag": flag.code})
+        for name, count in result.kept:
+            emit(
+                "consent/kept",
+                f"{count} face(s) kept visible by consent: {name}",
+                location,
+                properties={"consent_name": name, "faces": count},
+            )
         covered = "; covered in the redacted copy." if result.status is Status.REDACTED else "."
         for finding in result.findings:
             properties: dict[str, object] = {"kind": str(finding.kind), "confidence": round(finding.confidence, 4)}

@@ -15,6 +15,8 @@ def describe(result: FileResult) -> str:
     counts = result.counts()
     parts = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(counts.items())]
     text = ", ".join(parts) if parts else "nothing found"
+    if result.kept:
+        text += "; " + result.kept_text()
     if result.leaky_metadata:
         where = "removed from the output" if result.output is not None else "publish a cleaned copy"
         text += f"; input metadata carries {', '.join(result.leaky_metadata)} ({where})"
