@@ -164,6 +164,18 @@ class FaceTracks:
             return _grow(track.boxes[after], steps, m)
         return None
 
+    def detections_around(self, track_id: int, frame: int) -> tuple[int | None, int | None]:
+        """The frames of ``track_id``'s detections just before/at and just after/at ``frame``."""
+        for track in self.tracks:
+            if track.id == track_id:
+                i = bisect_left(track.frames, frame)
+                before = track.frames[i] if i < len(track.frames) and track.frames[i] == frame else None
+                if before is None and i > 0:
+                    before = track.frames[i - 1]
+                after = track.frames[i] if i < len(track.frames) else None
+                return before, after
+        return None, None
+
     def forget_before(self, frame: int) -> None:
         """Drop tracks that can no longer cover ``frame`` or later (bounded memory)."""
         m = self.motion

@@ -78,6 +78,8 @@ class _Keyframe:
 class VideoSummary:
     """What one pass over a video found (for the :class:`~redact.types.FileResult`)."""
 
+    #: Consent: ``(name, face tracks shown)`` pairs.
+    kept: tuple[tuple[str, int], ...] = ()
     frames: int = 0
     findings: list[Finding] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
@@ -145,6 +147,12 @@ class VideoAnalysis:
         self._track_spans: dict[int, list[Any]] = {}
         self._flag_codes: set[str] = set()
         self._last_index = -1
+        #: Consent: (track id, detection frame) -> the enrolled name that detection matched.
+        self.consent = analyzer.consent
+        self._consented: dict[tuple[int, int], str] = {}
+        #: Consent: track id -> name, for tracks shown in at least one frame.
+        self.kept_tracks: dict[int, str] = {}
+        self._covered_tracks: set[int] = set()
 
     # -- detection -------------------------------------------------------------------
 
@@ -169,6 +177,16 @@ class VideoAnalysis:
             faces = []
         ids = self.tracks.update(index, [f.box for f in faces])
         pending.faces = [_with(f, frame=index, track_id=i) for f, i in zip(faces, ids, strict=True)]
+        if self.consent is not None and pending.faces:
+            try:
+                names = self.consent.keep(rgb, pending.faces)
+            except AnalysisError:
+                raise
+            except Exception as exc:  # never uncover on an error
+                raise AnalysisError(f"consent matching failed ({type(exc).__name__})") from exc
+            for face, name in zip(pending.faces, names, strict=True):
+                if name is not None and face.track_id is not None:
+                    self._consented[(face.track_id, index)] = name
         for f in pending.faces:
             assert f.track_id is not None
             span = self._track_spans.get(f.track_id)
@@ -191,14 +209,33 @@ class VideoAnalysis:
 
     # -- covers ----------------------------------------------------------------------
 
+    def _kept(self, track_id: int | None, t: int) -> bool:
+        """Consent: a face stays visible at ``t`` only while its track's match holds.
+
+        A raw detection at ``t`` must itself have matched; a bridged box needs the track's
+        detections on *both* sides to have matched.  Held and led boxes are always covered.
+        """
+        if self.consent is None or track_id is None:
+            return False
+        before, after = self.tracks.detections_around(track_id, t)
+        if before is None or after is None:
+            return False
+        first = self._consented.get((track_id, before))
+        second = self._consented.get((track_id, after))
+        if first is None or first != second:
+            return False
+        self.kept_tracks[track_id] = first
+        return True
+
     def _findings_for(self, pending: _Pending) -> list[Finding]:
         t = pending.frame.index
-        found: list[Finding] = list(pending.faces)
+        found: list[Finding] = [f for f in pending.faces if not self._kept(f.track_id, t)]
         raw_ids = {f.track_id for f in pending.faces}
         for track_id, box in self.tracks.boxes_at(t):
-            if track_id in raw_ids:
+            if track_id in raw_ids or self._kept(track_id, t):
                 continue
             found.append(Finding(Kind.FACE, box, 0.0, "track", "FACE", frame=t, track_id=track_id))
+        self._covered_tracks.update(f.track_id for f in found if f.track_id is not None)
         for key in self._keyframes:
             if abs(key.index - t) > self.key_every:
                 continue
@@ -224,6 +261,10 @@ class VideoAnalysis:
         while buffer:
             yield self._emit(buffer.popleft(), width, height)
         self.summary.frames = self._last_index + 1
+        counts: dict[str, int] = {}
+        for name in self.kept_tracks.values():
+            counts[name] = counts.get(name, 0) + 1
+        self.summary.kept = tuple(sorted(counts.items()))
         self._finish()
 
     def carry(self, index: int, findings: list[Finding]) -> None:
@@ -240,11 +281,16 @@ class VideoAnalysis:
         while self._keyframes and self._keyframes[0].index < t - self.key_every:
             self._keyframes.popleft()
         self.tracks.forget_before(t - 1)
+        if self._consented:
+            horizon = t - 2 * self.motion.max_gap
+            self._consented = {k: v for k, v in self._consented.items() if k[1] >= horizon}
         return pending.frame, covers, findings
 
     def _finish(self) -> None:
         last = max(0, self._last_index)
         for track_id, (first, end, confidence, box) in sorted(self._track_spans.items()):
+            if track_id not in self._covered_tracks:
+                continue  # shown in every frame by consent
             self.summary.findings.append(
                 Finding(
                     Kind.FACE,
@@ -421,4 +467,5 @@ def process_video(job: Job, mode: Mode, analyzer: Analyzer, progress: Progress |
         elapsed_ms=(time.perf_counter() - started) * 1000,
         notes=(f"video: {summary.frames} frames", *notes, *summary.notes),
         metadata=info.metadata,
+        kept=summary.kept,
     )

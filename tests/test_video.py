@@ -420,3 +420,50 @@ def test_sarif_for_a_video_gives_frame_ranges_and_validates(clip):
         import jsonschema
 
         jsonschema.validate(log, json.loads(schema.read_text()))
+
+
+def test_consent_keeps_an_enrolled_face_visible_and_covers_everyone_else(tmp_path):
+    """The enrolled astronaut stays visible while matched; the cameraman is covered in every frame."""
+    import cv2
+
+    big = 360  # faces of about 90 px: large enough to encode (smaller ones are always covered)
+    astronaut = cv2.resize(data.astronaut()[..., :3], (big, big), interpolation=cv2.INTER_AREA)
+    camera = cv2.resize(np.stack([data.camera()] * 3, axis=-1), (big, big), interpolation=cv2.INTER_AREA)
+    width, height, frames = 880, 400, 16
+
+    def frame_at(i: int) -> np.ndarray:
+        image = np.full((height, width, 3), 110, np.uint8)
+        image[20 : 20 + big, 10 + 6 * i : 10 + 6 * i + big] = astronaut
+        image[20 : 20 + big, 500 : 500 + big] = camera
+        return image
+
+    clip = tmp_path / "two.mp4"
+    with av.open(str(clip), "w") as out:
+        stream = out.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": "12"}
+        for i in range(frames):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame_at(i), format="rgb24")))
+        out.mux(stream.encode(None))
+    store = tmp_path / "consent.json"
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    added = run(["consent", "add", "Astronaut", str(samples / "astronaut.jpg"), "--store", str(store)])
+    assert added.exit_code == 0, added.output
+    result = run(
+        ["clean", str(clip), "-o", str(tmp_path / "out"), "--method", "fill", "--consent", str(store), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)["files"][0]
+    assert entry["kept_by_consent"] == {"Astronaut": 1}
+    detector = CenterFaceDetector(Settings())
+    camera_face = max(detector.detect(camera), key=lambda f: f.confidence).box
+    astro_face = max(detector.detect(astronaut), key=lambda f: f.confidence).box
+    output, _ = read_frames(tmp_path / "out" / "two.mp4")
+    visible = 0
+    for i, image in enumerate(output):
+        assert_face_covered(image, camera_face, (500, 20))  # never shown
+        inner = astro_face.pad(-0.15)
+        x = 10 + 6 * i
+        region = image[int(20 + inner.y0) : int(20 + inner.y1), int(x + inner.x0) : int(x + inner.x1)]
+        visible += float(region.std()) > 20
+    assert visible >= frames // 2, "the enrolled face should stay visible while it matches"
