@@ -52,6 +52,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "jobs": (0, 256),
     "record_min_phi_fields": (1, 100),
     "record_min_field_labels": (1, 20),
+    "consent_tolerance": (0.2, 0.6),
     "video_detect_every": (1, 10),
     "video_keyframe_s": (0.1, 10.0),
     "video_face_max_side": (320, 4096),
@@ -137,6 +138,10 @@ class Settings:
     #: stay visible.  ``None`` (the default) covers every face.  Also the default store of
     #: the ``redact consent`` commands.
     consent_store: Path | None = None
+    #: Largest face-encoding distance that counts as the enrolled person (face_recognition: 0.6).
+    #: A stranger's chance of being kept grows with the number of enrolled encodings (about
+    #: 0.04% per encoding at 0.40, benchmarks/README.md): lower it for large consent lists.
+    consent_tolerance: float = 0.4
 
     def __post_init__(self) -> None:
         for key, (low, high) in RANGES.items():

@@ -72,7 +72,7 @@ class Analyzer:
         if settings.consent_store is not None:
             from redact.consent import ConsentMatcher
 
-            self.consent = ConsentMatcher.from_path(settings.consent_store)
+            self.consent = ConsentMatcher.from_path(settings.consent_store, settings.consent_tolerance)
 
     def analyse(self, pixels: detect.RGBImage, faces: bool = True) -> Analysis:
         """Run every detector on RGB ``pixels`` and judge the image; any failure fails the file.
