@@ -29,7 +29,7 @@ Metrics:
   -preset P -crf C`` decode+encode with redact's encoder settings (the floor).  Target:
   redact >= 1.5x deface.
 * **peak memory** -- peak RSS of the ``redact clean`` process tree (sampled /proc every
-  0.2 s, summed over child processes) and ``ru_maxrss`` of the largest process.  Target:
+  0.2 s, summed over child processes) and the largest ``VmHWM`` of one process.  Target:
   flat in the clip's length and < 1.5 GB.
 """
 
@@ -332,13 +332,18 @@ class Run:
 
     rc: int
     seconds: float
-    maxrss_mb: float  # ru_maxrss of the largest process in the tree (wait4)
+    hwm_mb: float  # largest VmHWM (own high-water mark) of any process in the tree, sampled
     tree_peak_mb: float  # sampled sum of VmRSS over the process tree
     log: Path
 
 
-def _tree_rss_kb(pid: int) -> int:
-    total, stack, seen = 0, [pid], set()
+def _tree_rss_kb(pid: int) -> tuple[int, int]:
+    """Sum of VmRSS and largest VmHWM over ``pid`` and its descendants (kB).
+
+    Not ``ru_maxrss`` from ``wait4``: Linux carries the parent's RSS at fork into a child's
+    ``ru_maxrss`` across ``exec``, so it would report this (large) benchmark process.
+    """
+    total, hwm, stack, seen = 0, 0, [pid], set()
     while stack:
         p = stack.pop()
         if p in seen:
@@ -349,36 +354,39 @@ def _tree_rss_kb(pid: int) -> int:
                 for line in fh:
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1])
+                    elif line.startswith("VmHWM:"):
+                        hwm = max(hwm, int(line.split()[1]))
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as fh:
                     stack += [int(c) for c in fh.read().split()]
         except (OSError, ValueError):
             continue
-    return total
+    return total, hwm
 
 
 def run_measured(cmd: Sequence[str], log: Path) -> Run:
     """Run ``cmd`` (output to ``log``), timing it and sampling its process tree's RSS."""
-    peak = 0
+    peak = hwm = 0
     start = time.perf_counter()
     with log.open("wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, hwm
             while not done.is_set():
-                peak = max(peak, _tree_rss_kb(proc.pid))
+                rss, high = _tree_rss_kb(proc.pid)
+                peak, hwm = max(peak, rss), max(hwm, high)
                 done.wait(0.2)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
+        _, status, _usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         done.set()
         sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
-    return Run(proc.returncode, seconds, usage.ru_maxrss / 1024, peak / 1024, log)
+    return Run(proc.returncode, seconds, hwm / 1024, peak / 1024, log)
 
 
 def count_frames(path: Path) -> int:
@@ -482,7 +490,7 @@ def memory(base: Clip, lengths: Sequence[float], cache: Path, work: Path) -> str
     lines = [
         f"### Peak memory of `redact clean` (1080p, clip `{base.spec.name}` looped)",
         "",
-        "| length | frames | wall s | fps | peak RSS, process tree (sampled) | max RSS, largest process | output |",
+        "| length | frames | wall s | fps | peak RSS, process tree (sampled) | max VmHWM, one process | output |",
         "|---|---|---|---|---|---|---|",
     ]
     for seconds in lengths:
@@ -495,7 +503,7 @@ def memory(base: Clip, lengths: Sequence[float], cache: Path, work: Path) -> str
         length = f"{n / base.spec.fps:.0f} s"
         lines.append(
             f"| {length} | {n} | {run.seconds:.0f} | {n / run.seconds:.1f} | {run.tree_peak_mb:.0f} MB "
-            f"| {run.maxrss_mb:.0f} MB | {status} |"
+            f"| {run.hwm_mb:.0f} MB | {status} |"
         )
         if out is not None:
             out.unlink(missing_ok=True)
