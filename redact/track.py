@@ -19,9 +19,13 @@ this one has no confirmation threshold: a single detection starts a track.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from redact.types import Box
+
+#: ``camera(a, b)``: how far the scene moved (dx, dy pixels) from frame ``a`` to frame ``b``.
+CameraShift = Callable[[int, int], tuple[float, float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,17 +131,22 @@ class FaceTracks:
                 ids[i] = track.id
         return ids
 
-    def boxes_at(self, frame: int) -> list[tuple[int, Box]]:
-        """Every track box covering ``frame``: detected, interpolated, held or led."""
+    def boxes_at(self, frame: int, camera: CameraShift | None = None) -> list[tuple[int, Box]]:
+        """Every track box covering ``frame``: detected, interpolated, held or led.
+
+        ``camera(a, b)`` (optional) is the scene's displacement from frame ``a`` to ``b``:
+        held and led boxes then also follow the camera (a pan that reverses, a face half out
+        of the frame whose own velocity is unreliable).  Every extra box is a union: it only adds.
+        """
         m = self.motion
         out: list[tuple[int, Box]] = []
         for track in self.tracks:
-            box = self._box_at(track, frame, m)
+            box = self._box_at(track, frame, m, camera)
             if box is not None:
                 out.append((track.id, box))
         return out
 
-    def _box_at(self, track: Track, frame: int, m: Motion) -> Box | None:
+    def _box_at(self, track: Track, frame: int, m: Motion, camera: CameraShift | None = None) -> Box | None:
         i = bisect_left(track.frames, frame)
         if i < len(track.frames) and track.frames[i] == frame:
             return track.boxes[i]
@@ -150,19 +159,35 @@ class FaceTracks:
                 a, b = track.boxes[before], track.boxes[after]
                 lerp = Box(*(p + (q - p) * t for p, q in zip(a.xyxy, b.xyxy, strict=True)))
                 return lerp.pad(m.gap_margin)
-        if before is not None and frame - track.frames[before] <= m.hold and before == len(track.frames) - 1:
-            steps = frame - track.last
-            return _grow(_shift(track.boxes[-1], track.velocity(), steps), steps, m)
-        if before is not None and after is not None and frame - track.frames[before] <= m.hold:
-            # A long gap: hold the last box for a while before the track is picked up again.
-            steps = frame - track.frames[before]
-            return _grow(track.boxes[before], steps, m)
+        if before is not None and frame - track.frames[before] <= m.hold:
+            # Held after a detection: where the face's own motion, the camera's motion, or
+            # standing still would put it (all three: a union only adds coverage).
+            anchor, last = track.boxes[before], track.frames[before]
+            steps = frame - last
+            boxes = [anchor]
+            if before == len(track.frames) - 1:
+                boxes.append(_shift(anchor, track.velocity(), steps))
+            if camera is not None:
+                boxes.append(_translate(anchor, *camera(last, frame)))
+            return _grow(_union_all(boxes), steps, m)
         if after is not None and track.frames[after] - frame <= m.lead:
-            steps = track.frames[after] - frame
+            anchor, first = track.boxes[after], track.frames[after]
+            steps = first - frame
+            boxes = [anchor]
             if after == 0:
-                return _grow(_shift(track.boxes[0], track.velocity(at_end=False), -steps), steps, m)
-            return _grow(track.boxes[after], steps, m)
+                boxes.append(_shift(anchor, track.velocity(at_end=False), -steps))
+            if camera is not None:
+                boxes.append(_translate(anchor, *camera(first, frame)))
+            return _grow(_union_all(boxes), steps, m)
         return None
+
+    def velocity_of(self, track_id: int) -> tuple[float, float]:
+        """The track's recent centre velocity (pixels per frame), ``(0, 0)`` when unknown."""
+        for track in self.tracks:
+            if track.id == track_id:
+                x0, y0, x1, y1 = track.velocity()
+                return ((x0 + x1) / 2, (y0 + y1) / 2)
+        return (0.0, 0.0)
 
     def detections_around(self, track_id: int, frame: int) -> tuple[int | None, int | None]:
         """The frames of ``track_id``'s detections just before/at and just after/at ``frame``."""
@@ -196,6 +221,17 @@ def _shift(box: Box, velocity: tuple[float, float, float, float], steps: int) ->
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     w, h = max(x1 - x0, box.width), max(y1 - y0, box.height)
     return Box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+
+def _translate(box: Box, dx: float, dy: float) -> Box:
+    return Box(box.x0 + dx, box.y0 + dy, box.x1 + dx, box.y1 + dy)
+
+
+def _union_all(boxes: list[Box]) -> Box:
+    out = boxes[0]
+    for box in boxes[1:]:
+        out = _union(out, box)
+    return out
 
 
 def _grow(box: Box, steps: int, m: Motion) -> Box:

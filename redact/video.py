@@ -48,6 +48,10 @@ Progress = Callable[[int, int], None]
 
 #: The per-frame face pass: one scale, no mirrored pass (keyframes get the full search).
 FAST_TUNING = Tuning(upscales=(), downscale=False, flip=False)
+#: Camera motion between two frames (fraction of the longer side) above which every frame
+#: gets the face pass, not only every ``video_detect_every``-th (whip pans, hand-held shake).
+FAST_MOTION = 0.015
+
 #: Keyframes: the photo search for small and large faces, without the mirrored passes
 #: (the frames around a keyframe are a better second look than a mirror image) and with
 #: up-scaled passes capped lower, to keep memory flat.
@@ -153,6 +157,8 @@ class VideoAnalysis:
         #: Consent: track id -> name, for tracks shown in at least one frame.
         self.kept_tracks: dict[int, str] = {}
         self._covered_tracks: set[int] = set()
+        #: Cumulative camera offset per recent frame (for held/led face boxes).
+        self._offsets: dict[int, tuple[float, float]] = {}
 
     # -- detection -------------------------------------------------------------------
 
@@ -171,7 +177,7 @@ class VideoAnalysis:
                 if note not in self.summary.notes and not note.startswith("looks like a patient record"):
                     self.summary.notes.append(note)
             self._keyframes.append(_Keyframe(index, pending.offset, rest))
-        elif index % self.every == 0:
+        elif index % self.every == 0 or self._fast_motion(index):
             faces = self._faces(self.fast, rgb)
         else:
             faces = []
@@ -195,6 +201,14 @@ class VideoAnalysis:
             else:
                 span[1] = index
                 span[2] = max(span[2], f.confidence)
+
+    def _fast_motion(self, index: int) -> bool:
+        """True when the camera moved fast since the last frame: then every frame is detected."""
+        before, now = self._offsets.get(index - 1), self._offsets.get(index)
+        if before is None or now is None:
+            return False
+        moved = math.hypot(now[0] - before[0], now[1] - before[1])
+        return moved > FAST_MOTION * max(self.info.display_size)
 
     @staticmethod
     def _faces(detector: CenterFaceDetector | None, rgb: RGB) -> list[Finding]:
@@ -227,11 +241,29 @@ class VideoAnalysis:
         self.kept_tracks[track_id] = first
         return True
 
+    def _camera(self, a: int, b: int) -> tuple[float, float]:
+        """Scene displacement from frame ``a`` to ``b`` (0 when either is no longer known)."""
+        oa, ob = self._offsets.get(a), self._offsets.get(b)
+        if oa is None or ob is None:
+            return (0.0, 0.0)
+        return (ob[0] - oa[0], ob[1] - oa[1])
+
+    def _smeared(self, face: Finding) -> Finding:
+        """A detected face grown by its track's per-frame motion (motion blur, fast pans)."""
+        if face.track_id is None:
+            return face
+        vx, vy = self.tracks.velocity_of(face.track_id)
+        b = face.box
+        dx, dy = min(abs(vx), b.width), min(abs(vy), b.height)
+        if dx < 1 and dy < 1:
+            return face
+        return _with(face, box=Box(b.x0 - dx, b.y0 - dy, b.x1 + dx, b.y1 + dy))
+
     def _findings_for(self, pending: _Pending) -> list[Finding]:
         t = pending.frame.index
-        found: list[Finding] = [f for f in pending.faces if not self._kept(f.track_id, t)]
+        found: list[Finding] = [self._smeared(f) for f in pending.faces if not self._kept(f.track_id, t)]
         raw_ids = {f.track_id for f in pending.faces}
-        for track_id, box in self.tracks.boxes_at(t):
+        for track_id, box in self.tracks.boxes_at(t, self._camera):
             if track_id in raw_ids or self._kept(track_id, t):
                 continue
             found.append(Finding(Kind.FACE, box, 0.0, "track", "FACE", frame=t, track_id=track_id))
@@ -252,6 +284,7 @@ class VideoAnalysis:
         expected = self.info.expected_frames
         for frame in self.reader:
             pending = _Pending(frame, offset=motion.step(frame.rgb))
+            self._offsets[frame.index] = pending.offset
             self._detect(pending)
             buffer.append(pending)
             while buffer and buffer[0].frame.index <= frame.index - self.lookahead:
@@ -281,6 +314,9 @@ class VideoAnalysis:
         while self._keyframes and self._keyframes[0].index < t - self.key_every:
             self._keyframes.popleft()
         self.tracks.forget_before(t - 1)
+        horizon = t - 2 * max(self.motion.hold, self.motion.max_gap)
+        for old in [k for k in self._offsets if k < horizon]:
+            del self._offsets[old]
         if self._consented:
             horizon = t - 2 * self.motion.max_gap
             self._consented = {k: v for k, v in self._consented.items() if k[1] >= horizon}
