@@ -197,10 +197,7 @@ def process(job: Job, mode: Mode, analyzer: Analyzer, progress: Callable[[int, i
             output = save_image(
                 covered, job.output, image.output_format, settings, source=None if job.in_place else job.path
             )
-            status = Status.REDACTED if findings else Status.CLEAN
-        else:
-            leaky = any(m in LEAKY_METADATA for m in image.metadata)
-            status = Status.FINDINGS if findings or analysis.flags or leaky else Status.CLEAN
+        status = outcome(mode, findings, analysis.flags, image.metadata)
         return FileResult(
             path=job.path,
             status=status,
@@ -218,6 +215,17 @@ def process(job: Job, mode: Mode, analyzer: Analyzer, progress: Callable[[int, i
         return failed(job, exc, started)
     except Exception as exc:  # a bug or exhausted resources: this file is unsafe, the rest go on
         return failed(job, AnalysisError(f"internal error ({type(exc).__name__})"), started)
+
+
+def outcome(mode: Mode, findings: Sequence[Finding], flags: Sequence[Flag], metadata: Sequence[str]) -> Status:
+    """The status of a fully analysed file: what was covered (clean) or what needs covering (scan).
+
+    In scan mode, hidden metadata that leaks PHI (GPS, an embedded thumbnail) counts too.
+    """
+    if mode is Mode.CLEAN:
+        return Status.REDACTED if findings else Status.CLEAN
+    leaky = any(m in LEAKY_METADATA for m in metadata)
+    return Status.FINDINGS if findings or flags or leaky else Status.CLEAN
 
 
 def failed(job: Job, exc: RedactError, started: float | None = None) -> FileResult:

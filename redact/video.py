@@ -38,7 +38,7 @@ from redact.detect.faces import CenterFaceDetector, CenterFaceNet, Tuning
 from redact.errors import AnalysisError
 from redact.media.video import RGB, VideoFrame, VideoInfo, VideoReader, VideoWriter
 from redact.track import FaceTracks, Motion
-from redact.types import LEAKY_METADATA, Box, FileResult, Finding, Flag, Kind, Mode, Point, Status
+from redact.types import Box, FileResult, Finding, Flag, Kind, Mode, Point
 
 if TYPE_CHECKING:
     from redact.pipeline import Analyzer, Job
@@ -487,12 +487,10 @@ def process_video(job: Job, mode: Mode, analyzer: Analyzer, progress: Progress |
                 writer.commit()
         else:
             summary = analyse_video(reader, analyzer, None, progress)
+    from redact.pipeline import outcome
+
     findings = tuple(summary.findings)
-    if mode is Mode.CLEAN:
-        status = Status.REDACTED if findings else Status.CLEAN
-    else:
-        leaky = any(m in LEAKY_METADATA for m in info.metadata)
-        status = Status.FINDINGS if findings or summary.flags or leaky else Status.CLEAN
+    status = outcome(mode, findings, summary.flags, info.metadata)
     return FileResult(
         path=job.path,
         status=status,

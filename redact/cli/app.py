@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, NoReturn
 
 import typer
 
@@ -24,15 +24,20 @@ from redact.types import FileResult, Mode
 if TYPE_CHECKING:
     from redact.baseline import Baseline
 
+#: Settings every command group shares.  Locals can hold PHI (OCR text, file contents):
+#: tracebacks never print them.
+TYPER_DEFAULTS: dict[str, Any] = {
+    "no_args_is_help": True,
+    "add_completion": False,
+    "pretty_exceptions_show_locals": False,
+    "pretty_exceptions_enable": False,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+
 app = typer.Typer(
     name="redact",
-    help="Find and irreversibly cover faces and other PHI in photos before they are posted.",
-    no_args_is_help=True,
-    add_completion=False,
-    # Locals can hold PHI (OCR text, file contents): never print them.
-    pretty_exceptions_show_locals=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Find and irreversibly cover faces and other PHI in photos and videos before they are posted.",
+    **TYPER_DEFAULTS,
 )
 
 
@@ -115,7 +120,7 @@ def _root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = False,
 ) -> None:
-    """Find and irreversibly cover faces and other PHI in photos before they are posted."""
+    """Find and irreversibly cover faces and other PHI in photos and videos before they are posted."""
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from redact.cli import render
-from redact.cli.app import ConfigOpt, _boundary
+from redact.cli.app import TYPER_DEFAULTS, ConfigOpt, _boundary
 from redact.config import Settings, load_settings
 from redact.consent.store import ConsentStore, Person, check_name, default_store_path
 from redact.errors import InputError, UsageError
@@ -26,11 +26,7 @@ from redact.errors import InputError, UsageError
 consent_app = typer.Typer(
     name="consent",
     help="Manage the consent list: people whose faces may stay visible (`clean --consent STORE`).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    pretty_exceptions_show_locals=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    **TYPER_DEFAULTS,
 )
 
 StoreOpt = Annotated[
