@@ -467,3 +467,17 @@ def test_consent_keeps_an_enrolled_face_visible_and_covers_everyone_else(tmp_pat
         region = image[int(20 + inner.y0) : int(20 + inner.y1), int(x + inner.x0) : int(x + inner.x1)]
         visible += float(region.std()) > 20
     assert visible >= frames // 2, "the enrolled face should stay visible while it matches"
+
+
+def test_a_batch_with_photos_and_a_video_runs_photos_in_workers_and_the_video_here(tmp_path, sprite):
+    folder = tmp_path / "post"
+    folder.mkdir()
+    make_video(folder / "clip.mp4", sprite, frames=6)
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    for name in ("astronaut.jpg", "coffee_no_faces.jpg"):
+        (folder / name).write_bytes((samples / name).read_bytes())
+    result = run(["clean", str(folder), "-o", str(tmp_path / "out"), "-j", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    statuses = {Path(f["path"]).name: f["status"] for f in json.loads(result.stdout)["files"]}
+    assert statuses == {"clip.mp4": "redacted", "astronaut.jpg": "redacted", "coffee_no_faces.jpg": "clean"}
+    assert (tmp_path / "out" / "clip.mp4").is_file()
