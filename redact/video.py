@@ -300,6 +300,10 @@ class VideoAnalysis:
         self.summary.kept = tuple(sorted(counts.items()))
         self._finish()
 
+    def keyframe_findings(self, index: int) -> list[Finding]:
+        """The text/code findings keyframe ``index`` itself found (not those carried to it)."""
+        return next((list(key.findings) for key in self._keyframes if key.index == index), [])
+
     def carry(self, index: int, findings: list[Finding]) -> None:
         """Add ``findings`` (e.g. what a keyframe's self-check found) to keyframe ``index``."""
         for key in self._keyframes:
@@ -385,10 +389,8 @@ def analyse_video(
                 if analyzer.verify(covered, findings + leaks):
                     raise AnalysisError(f"frame {frame.index}: PHI still readable after covering twice")
                 run.carry(frame.index, leaks)
-            keyframe_findings.extend(
-                _with(f, frame=frame.index, frame_end=frame.index) for f in findings if f.kind is not Kind.FACE
-            )
-            keyframe_findings.extend(_with(f, frame=frame.index, frame_end=frame.index) for f in leaks)
+            # Reported once, by the keyframe that found them (and any self-check additions).
+            keyframe_findings.extend(_with(f, frame=frame.index) for f in run.keyframe_findings(frame.index))
         if writer is not None:
             writer.write(covered, frame.pts, frame.duration)
             if audio is not None:
