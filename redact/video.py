@@ -36,6 +36,7 @@ from redact import obscure, policy
 from redact.config import Settings, TextMode
 from redact.detect.faces import CenterFaceDetector, CenterFaceNet, Tuning
 from redact.errors import AnalysisError
+from redact.media.preview import preview_jpeg
 from redact.media.video import RGB, VideoFrame, VideoInfo, VideoReader, VideoWriter
 from redact.track import FaceTracks, Motion
 from redact.types import Box, FileResult, Finding, Flag, Kind, Mode, Point
@@ -84,6 +85,8 @@ class VideoSummary:
 
     #: Consent: ``(name, face tracks shown)`` pairs.
     kept: tuple[tuple[str, int], ...] = ()
+    #: A JPEG of the covered frame with the most covers (review pages), when asked for.
+    preview: bytes | None = None
     frames: int = 0
     findings: list[Finding] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
@@ -369,6 +372,7 @@ def analyse_video(
     analyzer: Analyzer,
     writer: VideoWriter | None,
     progress: Progress | None = None,
+    preview: bool = False,
 ) -> VideoSummary:
     """Run the whole video through :class:`VideoAnalysis`; write covered frames to ``writer``.
 
@@ -379,8 +383,12 @@ def analyse_video(
     settings = analyzer.settings
     audio = _AudioCopier(reader, writer) if writer is not None and settings.keep_audio else None
     keyframe_findings: list[Finding] = []
+    most_covers = -1
     for frame, covers, findings in run.frames():
         covered = cover_frame(frame.rgb, covers, settings)
+        if preview and len(covers) > most_covers:
+            most_covers = len(covers)
+            run.summary.preview = preview_jpeg(covered)
         if frame.index % run.key_every == 0 and findings:
             leaks = analyzer.verify(covered, findings)
             if leaks:
@@ -485,10 +493,10 @@ def process_video(job: Job, mode: Mode, analyzer: Analyzer, progress: Progress |
                 notes.append("audio dropped (voices can identify people; --keep-audio copies it)")
         if writer is not None:
             with writer:
-                summary = analyse_video(reader, analyzer, writer, progress)
+                summary = analyse_video(reader, analyzer, writer, progress, job.preview)
                 writer.commit()
         else:
-            summary = analyse_video(reader, analyzer, None, progress)
+            summary = analyse_video(reader, analyzer, None, progress, job.preview)
     from redact.pipeline import outcome
 
     findings = tuple(summary.findings)
@@ -504,4 +512,5 @@ def process_video(job: Job, mode: Mode, analyzer: Analyzer, progress: Progress |
         notes=(f"video: {summary.frames} frames", *notes, *summary.notes),
         metadata=info.metadata,
         kept=summary.kept,
+        preview=summary.preview,
     )

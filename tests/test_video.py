@@ -481,3 +481,11 @@ def test_a_batch_with_photos_and_a_video_runs_photos_in_workers_and_the_video_he
     statuses = {Path(f["path"]).name: f["status"] for f in json.loads(result.stdout)["files"]}
     assert statuses == {"clip.mp4": "redacted", "astronaut.jpg": "redacted", "coffee_no_faces.jpg": "clean"}
     assert (tmp_path / "out" / "clip.mp4").is_file()
+
+
+def test_html_review_page_shows_a_covered_frame_of_the_video(clip, tmp_path):
+    page = tmp_path / "review.html"
+    result = run(["scan", str(clip), "-f", "html", "--report", str(page), "-q"])
+    assert result.exit_code == 1
+    text = page.read_text()
+    assert "ward.mov" in text and "data:image/jpeg;base64," in text

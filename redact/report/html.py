@@ -68,7 +68,10 @@ def _figure(result: FileResult, settings: Settings) -> str:
     data = base64.b64encode(result.preview).decode()
     shapes = []
     stroke = max(2, round(max(width, height) / 300))
-    for cover in plan(result.findings, settings, width, height):
+    # A video's findings come from many frames: its preview (the frame with the most covers)
+    # is shown without outlines that would not line up.
+    video = any(f.frame is not None for f in result.findings)
+    for cover in [] if video else plan(result.findings, settings, width, height):
         finding = cover.finding
         assert finding is not None
         colour = _COLOURS.get(str(finding.kind), "#e6194b")
