@@ -74,6 +74,9 @@ def make_video(
     out = av.open(str(path), "w", format=fmt)
     if metadata:
         out.metadata.update(metadata)
+        # A chapter title is metadata too (phones and editors write them).
+        chapter = {"id": 1, "start": 0, "end": frames, "time_base": Fraction(1, FPS)}
+        out.set_chapters([{**chapter, "metadata": {"title": "Patient Jane Doe"}}])
     k = rotation // 90
     sample, _ = scene(sprite, 0)
     coded = np.rot90(sample, -k) if k else sample
@@ -202,7 +205,9 @@ def test_no_input_metadata_and_audio_dropped_by_default(cleaned):
         assert leaked not in text
     assert set(info["container_tags"]) <= {"major_brand", "minor_version", "compatible_brands", "encoder"}
     entry = report["files"][0]
-    assert {"GPS", "DEVICE", "CREATION_TIME", "TITLE"} <= set(entry["metadata"])
+    assert {"GPS", "DEVICE", "CREATION_TIME", "TITLE", "CHAPTERS"} <= set(entry["metadata"])
+    with av.open(str(output)) as c:
+        assert c.chapters() == []
     assert any("audio dropped" in note for note in entry["notes"])
     faces = [f for f in entry["findings"] if f["kind"] == "face"]
     assert faces and all(f["frame"] <= f["frame_end"] for f in faces)
