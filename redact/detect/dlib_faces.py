@@ -6,7 +6,7 @@ imports face_recognition, see :mod:`redact.consent.encoder`), with the score thr
 lowered from 0 to :data:`ADJUST` for recall.  It is here for comparison
 and for users who already trust it: on our benchmarks it covers far fewer faces than the
 default CenterFace detector (small, turned and masked faces are its weak spots), so it is
-never the default.
+never the default.  It applies to photos; videos keep CenterFace for their per-frame passes.
 """
 
 from __future__ import annotations
