@@ -51,7 +51,7 @@ def atomic_write(dest: Path, write: Callable[[BinaryIO], None]) -> None:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp_name, 0o666 & ~_umask())
+        os.chmod(tmp_name, 0o666 & ~current_umask())
         os.replace(tmp_name, dest)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -73,7 +73,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @functools.cache
-def _umask() -> int:
+def current_umask() -> int:
     """Return the process umask, read once (mkstemp files are 0600; outputs get normal permissions)."""
     mask = os.umask(0o022)
     os.umask(mask)

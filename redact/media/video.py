@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redact.errors import InputError, MissingDependencyError, OutputError
+from redact.media.atomic import current_umask
 
 RGB = npt.NDArray[np.uint8]
 
@@ -366,7 +367,7 @@ class VideoWriter:
         self._mux(self._stream.encode(None))
         try:
             self._out.close()
-            os.chmod(self._tmp, 0o644)
+            os.chmod(self._tmp, 0o666 & ~current_umask())  # like any new file (mkstemp made it 0600)
             os.replace(self._tmp, self.dest)
         except OSError as exc:
             self._discard()
