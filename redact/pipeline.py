@@ -85,7 +85,7 @@ class Analyzer:
         for detector in self.detectors:
             if not faces and getattr(detector, "kind", None) is Kind.FACE:
                 continue
-            with _guard(detector.name):
+            with guard(detector.name):
                 if isinstance(detector, TextDetector):
                     text, lines = detector, detector.analyse(pixels)
                     findings.extend(detector.findings(lines, self.settings.text_mode))
@@ -97,7 +97,7 @@ class Analyzer:
         notes: list[str] = []
         if flags and text is not None and self.settings.text_mode is not TextMode.ALL:
             # A patient record: every piece of text in it goes, not only what read as PHI.
-            with _guard(text.name):
+            with guard(text.name):
                 findings = [f for f in findings if f.kind is not Kind.TEXT] + text.findings(lines, TextMode.ALL)
             notes.append("looks like a patient record: all text covered; a person should review it")
         return Analysis(findings, flags, notes, kept)
@@ -112,7 +112,7 @@ class Analyzer:
         faces = [f for f in findings if f.kind is Kind.FACE]
         if self.consent is None or not faces:
             return findings, []
-        with _guard("consent matching"):
+        with guard("consent matching"):
             names = self.consent.keep(pixels, faces)
         chosen = {id(face): name for face, name in zip(faces, names, strict=True) if name is not None}
         cover = [f for f in findings if id(f) not in chosen]
@@ -133,13 +133,13 @@ class Analyzer:
             check = getattr(detector, "verify", None)
             if check is None:
                 continue
-            with _guard(f"{detector.name} self-check"):
+            with guard(f"{detector.name} self-check"):
                 leaks.extend(check(covered, findings))
         return leaks
 
 
 @contextmanager
-def _guard(name: str) -> Iterator[None]:
+def guard(name: str) -> Iterator[None]:
     """Fail closed: any detector error means the file was not fully analysed."""
     try:
         yield

@@ -23,11 +23,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
 import numpy as np
@@ -35,14 +35,11 @@ import numpy as np
 from redact import obscure, policy
 from redact.config import Settings, TextMode
 from redact.detect.faces import CenterFaceDetector, CenterFaceNet, Tuning
-from redact.errors import AnalysisError
 from redact.media.preview import preview_jpeg
 from redact.media.video import RGB, VideoFrame, VideoInfo, VideoReader, VideoWriter
+from redact.pipeline import Analyzer, Job, cover, guard, outcome
 from redact.track import FaceTracks, Motion
-from redact.types import Box, FileResult, Finding, Flag, Kind, Mode, Point
-
-if TYPE_CHECKING:
-    from redact.pipeline import Analyzer, Job
+from redact.types import Box, FileResult, Finding, Flag, Kind, Mode
 
 #: Called with (frames done, frames expected or 0 when unknown).
 Progress = Callable[[int, int], None]
@@ -65,9 +62,6 @@ class _Pending:
 
     frame: VideoFrame
     faces: list[Finding] = field(default_factory=list)
-    keyframe: bool = False
-    #: Cumulative global motion (display pixels) of this frame relative to frame 0.
-    offset: tuple[float, float] = (0.0, 0.0)
 
 
 @dataclass(slots=True)
@@ -75,7 +69,6 @@ class _Keyframe:
     """Text/code findings of a keyframe, carried to the frames around it."""
 
     index: int
-    offset: tuple[float, float]
     findings: list[Finding]
 
 
@@ -168,7 +161,6 @@ class VideoAnalysis:
     def _detect(self, pending: _Pending) -> None:
         index, rgb = pending.frame.index, pending.frame.rgb
         if index % self.key_every == 0:
-            pending.keyframe = True
             analysis = self.analyzer.analyse(rgb, faces=False)
             faces = self._faces(self.key_faces, rgb)
             rest = [f for f in analysis.findings if f.kind is not Kind.FACE]
@@ -179,7 +171,7 @@ class VideoAnalysis:
             for note in analysis.notes:
                 if note not in self.summary.notes and not note.startswith("looks like a patient record"):
                     self.summary.notes.append(note)
-            self._keyframes.append(_Keyframe(index, pending.offset, rest))
+            self._keyframes.append(_Keyframe(index, rest))
         elif index % self.every == 0 or self._fast_motion(index):
             faces = self._faces(self.fast, rgb)
         else:
@@ -187,14 +179,9 @@ class VideoAnalysis:
         ids = self.tracks.update(index, [f.box for f in faces])
         pending.faces = [_with(f, frame=index, track_id=i) for f, i in zip(faces, ids, strict=True)]
         if self.consent is not None and pending.faces:
-            try:
-                names = self.consent.keep(rgb, pending.faces)
-            except AnalysisError:
-                raise
-            except Exception as exc:  # never uncover on an error
-                raise AnalysisError(f"consent matching failed ({type(exc).__name__})") from exc
-            for face, name in zip(pending.faces, names, strict=True):
-                if name is not None and face.track_id is not None:
+            _, kept = self.analyzer.apply_consent(rgb, pending.faces)
+            for face, name in kept:
+                if face.track_id is not None:
                     self._consented[(face.track_id, index)] = name
         for f in pending.faces:
             assert f.track_id is not None
@@ -217,12 +204,8 @@ class VideoAnalysis:
     def _faces(detector: CenterFaceDetector | None, rgb: RGB) -> list[Finding]:
         if detector is None:
             return []
-        try:
+        with guard(detector.name):
             return detector.detect(rgb)
-        except AnalysisError:
-            raise
-        except Exception as exc:  # fail closed: the video was not fully analysed
-            raise AnalysisError(f"face detector failed ({type(exc).__name__})") from exc
 
     # -- covers ----------------------------------------------------------------------
 
@@ -274,7 +257,7 @@ class VideoAnalysis:
         for key in self._keyframes:
             if abs(key.index - t) > self.key_every:
                 continue
-            dx, dy = pending.offset[0] - key.offset[0], pending.offset[1] - key.offset[1]
+            dx, dy = self._camera(key.index, t)
             for f in key.findings:
                 found.append(f if key.index == t else _carried(f, dx, dy, abs(key.index - t)))
         return found
@@ -286,8 +269,8 @@ class VideoAnalysis:
         width, height = self.info.display_size
         expected = self.info.expected_frames
         for frame in self.reader:
-            pending = _Pending(frame, offset=motion.step(frame.rgb))
-            self._offsets[frame.index] = pending.offset
+            self._offsets[frame.index] = motion.step(frame.rgb)
+            pending = _Pending(frame)
             self._detect(pending)
             buffer.append(pending)
             while buffer and buffer[0].frame.index <= frame.index - self.lookahead:
@@ -297,10 +280,7 @@ class VideoAnalysis:
         while buffer:
             yield self._emit(buffer.popleft(), width, height)
         self.summary.frames = self._last_index + 1
-        counts: dict[str, int] = {}
-        for name in self.kept_tracks.values():
-            counts[name] = counts.get(name, 0) + 1
-        self.summary.kept = tuple(sorted(counts.items()))
+        self.summary.kept = tuple(sorted(Counter(self.kept_tracks.values()).items()))
         self._finish()
 
     def keyframe_findings(self, index: int) -> list[Finding]:
@@ -358,8 +338,7 @@ def _carried(finding: Finding, dx: float, dy: float, frames: int) -> Finding:
     grow = min(0.5, 0.1 + 0.01 * frames)
     margin = max(4.0, grow * max(b.height, 8.0))
     box = Box(b.x0 + dx - margin, b.y0 + dy - margin, b.x1 + dx + margin, b.y1 + dy + margin)
-    polygon: tuple[Point, ...] | None = None
-    return _with(finding, box=box, polygon=polygon, confidence=finding.confidence)
+    return _with(finding, box=box, polygon=None)
 
 
 def cover_frame(rgb: RGB, covers: list[policy.Cover], settings: Settings) -> RGB:
@@ -384,21 +363,20 @@ def analyse_video(
     audio = _AudioCopier(reader, writer) if writer is not None and settings.keep_audio else None
     keyframe_findings: list[Finding] = []
     most_covers = -1
+    width, height = run.info.display_size
     for frame, covers, findings in run.frames():
-        covered = cover_frame(frame.rgb, covers, settings)
+        if frame.index % run.key_every == 0:
+            # Keyframes are covered and self-checked like photos; what the check adds is
+            # carried to the frames after it too.
+            covered, checked = cover(frame.rgb, findings, analyzer, width, height)
+            run.carry(frame.index, checked[len(findings) :])
+            # Reported once, by the keyframe that found them (and any self-check additions).
+            keyframe_findings.extend(_with(f, frame=frame.index) for f in run.keyframe_findings(frame.index))
+        else:
+            covered = cover_frame(frame.rgb, covers, settings)
         if preview and len(covers) > most_covers:
             most_covers = len(covers)
             run.summary.preview = preview_jpeg(covered)
-        if frame.index % run.key_every == 0 and findings:
-            leaks = analyzer.verify(covered, findings)
-            if leaks:
-                width, height = run.info.display_size
-                covered = cover_frame(covered, policy.plan(leaks, settings, width, height), settings)
-                if analyzer.verify(covered, findings + leaks):
-                    raise AnalysisError(f"frame {frame.index}: PHI still readable after covering twice")
-                run.carry(frame.index, leaks)
-            # Reported once, by the keyframe that found them (and any self-check additions).
-            keyframe_findings.extend(_with(f, frame=frame.index) for f in run.keyframe_findings(frame.index))
         if writer is not None:
             writer.write(covered, frame.pts, frame.duration)
             if audio is not None:
@@ -453,8 +431,6 @@ class _AudioCopier:
 
 def frame_covers(path: Path, settings: Settings | None = None) -> Iterator[list[Box]]:
     """Yield, for every displayed frame of ``path``, the boxes redact covers (benchmarks)."""
-    from redact.pipeline import Analyzer
-
     settings = settings or Settings()
     analyzer = Analyzer(settings)
     try:
@@ -497,8 +473,6 @@ def process_video(job: Job, mode: Mode, analyzer: Analyzer, progress: Progress |
                 writer.commit()
         else:
             summary = analyse_video(reader, analyzer, None, progress, job.preview)
-    from redact.pipeline import outcome
-
     findings = tuple(summary.findings)
     status = outcome(mode, findings, summary.flags, info.metadata)
     return FileResult(
