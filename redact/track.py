@@ -160,46 +160,35 @@ class FaceTracks:
                 lerp = Box(*(p + (q - p) * t for p, q in zip(a.xyxy, b.xyxy, strict=True)))
                 return lerp.pad(m.gap_margin)
         if before is not None and frame - track.frames[before] <= m.hold:
-            # Held after a detection: where the face's own motion, the camera's motion, or
-            # standing still would put it (all three: a union only adds coverage).
-            anchor, last = track.boxes[before], track.frames[before]
-            steps = frame - last
-            boxes = [anchor]
-            if before == len(track.frames) - 1:
-                boxes.append(_shift(anchor, track.velocity(), steps))
-            if camera is not None:
-                boxes.append(_translate(anchor, *camera(last, frame)))
-            return _grow(_union_all(boxes), steps, m)
+            # Held after a detection (own velocity only after the track's last one).
+            velocity = track.velocity() if before == len(track.frames) - 1 else None
+            return _reach(track.boxes[before], track.frames[before], frame, velocity, camera, m)
         if after is not None and track.frames[after] - frame <= m.lead:
-            anchor, first = track.boxes[after], track.frames[after]
-            steps = first - frame
-            boxes = [anchor]
-            if after == 0:
-                boxes.append(_shift(anchor, track.velocity(at_end=False), -steps))
-            if camera is not None:
-                boxes.append(_translate(anchor, *camera(first, frame)))
-            return _grow(_union_all(boxes), steps, m)
+            # Shown before a detection (own velocity only before the track's first one).
+            velocity = track.velocity(at_end=False) if after == 0 else None
+            return _reach(track.boxes[after], track.frames[after], frame, velocity, camera, m)
         return None
+
+    def _find(self, track_id: int) -> Track | None:
+        return next((t for t in self.tracks if t.id == track_id), None)
 
     def velocity_of(self, track_id: int) -> tuple[float, float]:
         """The track's recent centre velocity (pixels per frame), ``(0, 0)`` when unknown."""
-        for track in self.tracks:
-            if track.id == track_id:
-                x0, y0, x1, y1 = track.velocity()
-                return ((x0 + x1) / 2, (y0 + y1) / 2)
-        return (0.0, 0.0)
+        track = self._find(track_id)
+        if track is None:
+            return (0.0, 0.0)
+        x0, y0, x1, y1 = track.velocity()
+        return ((x0 + x1) / 2, (y0 + y1) / 2)
 
     def detections_around(self, track_id: int, frame: int) -> tuple[int | None, int | None]:
         """The frames of ``track_id``'s detections just before/at and just after/at ``frame``."""
-        for track in self.tracks:
-            if track.id == track_id:
-                i = bisect_left(track.frames, frame)
-                before = track.frames[i] if i < len(track.frames) and track.frames[i] == frame else None
-                if before is None and i > 0:
-                    before = track.frames[i - 1]
-                after = track.frames[i] if i < len(track.frames) else None
-                return before, after
-        return None, None
+        track = self._find(track_id)
+        if track is None:
+            return None, None
+        i = bisect_left(track.frames, frame)
+        after = track.frames[i] if i < len(track.frames) else None
+        before = after if after == frame else (track.frames[i - 1] if i > 0 else None)
+        return before, after
 
     def forget_before(self, frame: int) -> None:
         """Drop tracks that can no longer cover ``frame`` or later (bounded memory)."""
@@ -232,6 +221,28 @@ def _union_all(boxes: list[Box]) -> Box:
     for box in boxes[1:]:
         out = _union(out, box)
     return out
+
+
+def _reach(
+    anchor: Box,
+    seen: int,
+    frame: int,
+    velocity: tuple[float, float, float, float] | None,
+    camera: CameraShift | None,
+    m: Motion,
+) -> Box:
+    """Where a face seen as ``anchor`` at frame ``seen`` may be at ``frame``, grown for the doubt.
+
+    The union of standing still, moving with its own ``velocity`` and moving with the
+    ``camera``: a union only adds coverage.
+    """
+    steps = frame - seen
+    boxes = [anchor]
+    if velocity is not None:
+        boxes.append(_shift(anchor, velocity, steps))
+    if camera is not None:
+        boxes.append(_translate(anchor, *camera(seen, frame)))
+    return _grow(_union_all(boxes), steps, m)
 
 
 def _grow(box: Box, steps: int, m: Motion) -> Box:
