@@ -315,8 +315,11 @@ def run(
             analyzer = Analyzer(settings)
             # Videos run here, one at a time, with per-frame progress (their detectors use
             # every core already); photos may go to a pool.
-            videos = [(i, j) for i, j in todo if discover.sniff_file(j.path) is discover.MediaType.VIDEO]
-            photos = [(i, j) for i, j in todo if (i, j) not in videos]
+            videos: list[tuple[int, Job]] = []
+            photos: list[tuple[int, Job]] = []
+            for item in todo:
+                is_video = discover.sniff_file(item[1].path) is discover.MediaType.VIDEO
+                (videos if is_video else photos).append(item)
             try:
                 if workers > 1 and len(photos) > 1:
                     from redact.executor import run_parallel
