@@ -12,18 +12,17 @@ A damaged or foreign file is refused with a one-line :class:`~redact.errors.Inpu
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from redact.errors import InputError, OutputError, UsageError
+from redact.media.atomic import atomic_write
 
 #: The ``format`` field of every consent store; a JSON file without it is foreign.
 FORMAT = "redact-consent"
@@ -173,23 +172,15 @@ class ConsentStore:
     def save(self) -> None:
         """Write the store atomically, readable by its owner only (file 0600, new folders 0700)."""
         data = (json.dumps(self.to_dict(), indent=1) + "\n").encode()
-        folder = self.path.parent
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".part")
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot write consent store ({type(exc).__name__})", self.path) from None
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise OutputError(f"cannot write consent store ({type(exc).__name__})", self.path) from None
+
+        def write(fh: BinaryIO) -> None:
+            fh.write(data)
+
+        atomic_write(self.path, write, mode=0o600)
 
 
 def _parse(text: str, path: Path) -> list[Person]:

@@ -30,13 +30,14 @@ def output_would_overwrite(src: Path, dest: Path) -> None:
         raise OutputError("output would overwrite the input", dest)
 
 
-def atomic_write(dest: Path, write: Callable[[BinaryIO], None]) -> None:
+def atomic_write(dest: Path, write: Callable[[BinaryIO], None], mode: int | None = None) -> None:
     """Create or replace ``dest`` with what ``write`` puts into a file object, all or nothing.
 
     Writes a hidden temporary file in the destination folder, fsyncs it and renames it over
     ``dest``: readers see the old file or the complete new one, never a partial file.  Any
     failure removes the temporary file, leaves ``dest`` untouched and raises :class:`OutputError`.
-    Missing parent folders are created.
+    Missing parent folders are created.  The file gets ``mode`` (default: what the umask
+    gives a new file); the temporary file is owner-only until then.
     """
     dest = Path(dest)
     if dest.is_dir():
@@ -51,7 +52,7 @@ def atomic_write(dest: Path, write: Callable[[BinaryIO], None]) -> None:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp_name, 0o666 & ~current_umask())
+        os.chmod(tmp_name, 0o666 & ~current_umask() if mode is None else mode)
         os.replace(tmp_name, dest)
     except BaseException as exc:
         with contextlib.suppress(OSError):
