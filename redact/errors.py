@@ -68,3 +68,9 @@ class AnalysisError(RedactError):
     """A detector failed part-way: the file was not fully analysed and is unsafe."""
 
     exit_code = ExitCode.ANALYSIS_FAILED
+
+
+def reason(exc: BaseException) -> str:
+    """A short single-line reason for ``exc`` (its ``strerror`` when it has one), for messages."""
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())[:100]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from redact.errors import OutputError
+from redact.errors import OutputError, reason
 
 
 def same_file(a: Path, b: Path) -> bool:
@@ -46,7 +46,7 @@ def atomic_write(dest: Path, write: Callable[[BinaryIO], None], mode: int | None
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name[:100]}.", suffix=".part")
     except OSError as exc:
-        raise OutputError(f"cannot write to the output folder ({_reason(exc)})", dest) from None
+        raise OutputError(f"cannot write to the output folder ({reason(exc)})", dest) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
@@ -58,7 +58,7 @@ def atomic_write(dest: Path, write: Callable[[BinaryIO], None], mode: int | None
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         if isinstance(exc, (OSError, ValueError)):
-            raise OutputError(f"cannot write the output ({_reason(exc)})", dest) from None
+            raise OutputError(f"cannot write the output ({reason(exc)})", dest) from None
         raise
     _fsync_dir(dest.parent)
 
@@ -79,8 +79,3 @@ def current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
-
-
-def _reason(exc: BaseException) -> str:
-    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
-    return " ".join(text.split())[:100]

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from redact.config import Settings
-from redact.errors import ImageTooLargeError, InputError, RedactError
+from redact.errors import ImageTooLargeError, InputError, RedactError, reason
 from redact.media import formats, heif
 from redact.media.colour import to_srgb
 
@@ -102,7 +102,7 @@ def load_image(path: Path, settings: Settings) -> LoadedImage:
     except MemoryError:
         raise InputError("not enough memory to decode the image", path) from None
     except Exception as exc:  # decoders raise many types on hostile input: all mean "damaged"
-        raise InputError(f"damaged or truncated image ({_reason(exc)})", path) from None
+        raise InputError(f"damaged or truncated image ({reason(exc)})", path) from None
 
 
 def _check_file(path: Path) -> None:
@@ -113,7 +113,7 @@ def _check_file(path: Path) -> None:
     except PermissionError:
         raise InputError("permission denied", path) from None
     except OSError as exc:
-        raise InputError(f"cannot read the file ({_reason(exc)})", path) from None
+        raise InputError(f"cannot read the file ({reason(exc)})", path) from None
     if not stat.S_ISREG(info.st_mode):
         raise InputError("not a regular file", path)
     if info.st_size == 0:
@@ -200,9 +200,3 @@ def _pixel_limit(max_pixels: int) -> Iterator[None]:
             yield
         finally:
             Image.MAX_IMAGE_PIXELS = previous
-
-
-def _reason(exc: BaseException) -> str:
-    """Return a short single-line reason for an exception."""
-    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
-    return " ".join(text.split())[:100]

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from redact.errors import InputError, MissingDependencyError, OutputError
+from redact.errors import InputError, MissingDependencyError, OutputError, reason
 from redact.media.atomic import current_umask
 
 RGB = npt.NDArray[np.uint8]
@@ -141,9 +141,9 @@ class VideoReader:
         try:
             self._container = av.open(str(path), metadata_errors="ignore")
         except av.error.FFmpegError as exc:
-            raise InputError(f"not a readable video ({_why(exc)})", path) from None
+            raise InputError(f"not a readable video ({reason(exc)})", path) from None
         except OSError as exc:
-            raise InputError(f"cannot read the file ({exc.strerror or exc})", path) from None
+            raise InputError(f"cannot read the file ({reason(exc)})", path) from None
         try:
             self.info = self._open(max_pixels)
         except BaseException:
@@ -207,7 +207,7 @@ class VideoReader:
                 yield frame
         except av.error.FFmpegError as exc:
             raise InputError(
-                f"video is damaged at frame {index} ({_why(exc)}): the file was NOT fully checked", self.path
+                f"video is damaged at frame {index} ({reason(exc)}): the file was NOT fully checked", self.path
             ) from None
 
     @property
@@ -260,7 +260,7 @@ class VideoReader:
                     if packet.dts is not None:
                         yield packet
             except av.error.FFmpegError as exc:
-                raise InputError(f"audio stream is damaged ({_why(exc)})", self.path) from None
+                raise InputError(f"audio stream is damaged ({reason(exc)})", self.path) from None
 
     def close(self) -> None:
         self._container.close()
@@ -296,14 +296,14 @@ class VideoWriter:
             fd, tmp = tempfile.mkstemp(dir=self.dest.parent, prefix=f".{self.dest.name[:100]}.", suffix=".part")
             os.close(fd)
         except OSError as exc:
-            raise OutputError(f"cannot write to the output folder ({exc.strerror or exc})", self.dest) from None
+            raise OutputError(f"cannot write to the output folder ({reason(exc)})", self.dest) from None
         self._tmp = Path(tmp)
         fmt = _container_format(self.dest)
         try:
             self._out = av.open(str(self._tmp), "w", format=fmt)
         except av.error.FFmpegError as exc:
             self._discard()
-            raise OutputError(f"cannot write the output ({_why(exc)})", self.dest) from None
+            raise OutputError(f"cannot write the output ({reason(exc)})", self.dest) from None
         self._out.metadata.clear()
         rate = info.rate if info.rate and info.rate > 0 else Fraction(30)
         stream = self._out.add_stream(CODEC, rate=rate)
@@ -324,7 +324,7 @@ class VideoWriter:
             except (av.error.FFmpegError, ValueError) as exc:
                 self._discard()
                 raise InputError(
-                    f"audio ({audio.codec_context.name}) cannot be copied into {fmt} ({_why(exc)})"
+                    f"audio ({audio.codec_context.name}) cannot be copied into {fmt} ({reason(exc)})"
                 ) from None
             self._audio_out.metadata.clear()
         self._last_pts: int | None = None
@@ -360,7 +360,7 @@ class VideoWriter:
         try:
             self._out.mux(packets)
         except av.error.FFmpegError as exc:
-            raise OutputError(f"cannot write the output ({_why(exc)})", self.dest) from None
+            raise OutputError(f"cannot write the output ({reason(exc)})", self.dest) from None
 
     def commit(self) -> None:
         """Flush the encoder, finish the file and rename it into place."""
@@ -371,7 +371,7 @@ class VideoWriter:
             os.replace(self._tmp, self.dest)
         except OSError as exc:
             self._discard()
-            raise OutputError(f"cannot write the output ({exc.strerror or exc})", self.dest) from None
+            raise OutputError(f"cannot write the output ({reason(exc)})", self.dest) from None
         self._committed = True
 
     @property
@@ -397,8 +397,3 @@ class VideoWriter:
 def _container_format(dest: Path) -> str:
     suffix = dest.suffix.lower()
     return {".mkv": "matroska", ".webm": "matroska", ".mov": "mov"}.get(suffix, "mp4")
-
-
-def _why(exc: BaseException) -> str:
-    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return " ".join(str(text).split())[:100]
