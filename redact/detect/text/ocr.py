@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from redact.detect.text import onnx
+from redact.detect import onnx
 from redact.errors import AnalysisError, MissingDependencyError
 
 GrayImage = npt.NDArray[np.uint8]

