@@ -41,6 +41,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "face_threshold": (0.01, 0.99),
     "face_padding": (0.3, 1.0),
     "face_padding_top": (0.3, 1.5),
+    "face_weak_score": (0.0, 1.0),
     "mosaic_cells": (2, 5),
     "max_pixels": (1_000_000, 1_000_000_000),
     "jpeg_quality": (50, 100),
@@ -77,6 +78,9 @@ class Settings:
     face_padding: float = 0.3
     #: The top grows more, to cover hair.
     face_padding_top: float = 0.4
+    #: Detections scoring below this get twice the padding: a weak detection's box is often
+    #: off (a masked or motion-blurred face found by its eyes only, a face half out of frame).
+    face_weak_score: float = 0.3
     #: Mosaic cells across the longer side of a face: at most 5 keeps it irreversible.
     mosaic_cells: int = 5
     #: Images with more pixels than this are refused (decompression-bomb guard).

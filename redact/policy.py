@@ -23,14 +23,19 @@ class Cover:
     finding: Finding | None = None
 
 
-def face_cover_box(box: Box, settings: Settings) -> Box:
-    """The padded box that covers a detected face (before clipping)."""
-    return box.pad(
-        settings.face_padding,
-        settings.face_padding_top,
-        settings.face_padding,
-        settings.face_padding,
-    )
+def face_cover_box(box: Box, settings: Settings, weak: bool = False) -> Box:
+    """The padded box that covers a detected face (before clipping); twice the padding if ``weak``."""
+    k = 2.0 if weak else 1.0
+    side, top = k * settings.face_padding, k * settings.face_padding_top
+    return box.pad(side, top, side, side)
+
+
+def is_weak(finding: Finding, settings: Settings) -> bool:
+    """A face found with a score below ``face_weak_score``: its box is less reliable.
+
+    (A video track's carried box has the score of the weakest detection it rests on.)
+    """
+    return finding.confidence < settings.face_weak_score
 
 
 def plan(findings: list[Finding] | tuple[Finding, ...], settings: Settings, width: int, height: int) -> list[Cover]:
@@ -42,7 +47,7 @@ def plan(findings: list[Finding] | tuple[Finding, ...], settings: Settings, widt
     solids: list[Cover] = []
     for finding in findings:
         if finding.kind is Kind.FACE:
-            box = face_cover_box(finding.box, settings).clip(width, height)
+            box = face_cover_box(finding.box, settings, is_weak(finding, settings)).clip(width, height)
             if box is not None:
                 faces.append(Cover(box, settings.face_method, finding=finding))
         else:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from redact.types import Box
 
@@ -46,22 +47,37 @@ class Motion:
     #: IoU (or centre distance, as a fraction of size) that links a detection to a track.
     link_iou: float = 0.1
     link_distance: float = 0.75
+    #: A detection smaller than this fraction of its track's previous one (by area) does
+    #: not replace it: the previous box is held as well (a face leaving the frame, found
+    #: only in part under motion blur).
+    shrink: float = 0.5
+
+
+class TrackBox(NamedTuple):
+    """A track's box for one frame and the detector score it rests on (the lowest involved)."""
+
+    track_id: int
+    box: Box
+    score: float
 
 
 @dataclass(slots=True)
 class Track:
-    """One face over time: its raw detections, in frame order."""
+    """One face over time: its raw detections (and their scores), in frame order."""
 
     id: int
     frames: list[int] = field(default_factory=list)
     boxes: list[Box] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
 
-    def add(self, frame: int, box: Box) -> None:
+    def add(self, frame: int, box: Box, score: float = 1.0) -> None:
         if self.frames and frame == self.frames[-1]:
             self.boxes[-1] = _union(self.boxes[-1], box)
+            self.scores[-1] = min(self.scores[-1], score)
             return
         self.frames.append(frame)
         self.boxes.append(box)
+        self.scores.append(score)
 
     @property
     def first(self) -> int:
@@ -96,9 +112,10 @@ class FaceTracks:
         self.tracks: list[Track] = []
         self._next_id = 1
 
-    def update(self, frame: int, boxes: list[Box]) -> list[int]:
+    def update(self, frame: int, boxes: list[Box], scores: list[float] | None = None) -> list[int]:
         """Add the raw detections of ``frame`` (frames in increasing order); return their track ids."""
         m = self.motion
+        scores = scores if scores is not None else [1.0] * len(boxes)
         live = [t for t in self.tracks if frame - t.last <= m.max_gap and t.last < frame]
         pairs: list[tuple[float, int, int]] = []
         for i, box in enumerate(boxes):
@@ -120,18 +137,18 @@ class FaceTracks:
                 continue
             used_boxes.add(i)
             used_tracks.add(j)
-            live[j].add(frame, boxes[i])
+            live[j].add(frame, boxes[i], scores[i])
             ids[i] = live[j].id
         for i, box in enumerate(boxes):
             if i not in used_boxes:
                 track = Track(self._next_id)
                 self._next_id += 1
-                track.add(frame, box)
+                track.add(frame, box, scores[i])
                 self.tracks.append(track)
                 ids[i] = track.id
         return ids
 
-    def boxes_at(self, frame: int, camera: CameraShift | None = None) -> list[tuple[int, Box]]:
+    def boxes_at(self, frame: int, camera: CameraShift | None = None) -> list[TrackBox]:
         """Every track box covering ``frame``: detected, interpolated, held or led.
 
         ``camera(a, b)`` (optional) is the scene's displacement from frame ``a`` to ``b``:
@@ -139,17 +156,32 @@ class FaceTracks:
         of the frame whose own velocity is unreliable).  Every extra box is a union: it only adds.
         """
         m = self.motion
-        out: list[tuple[int, Box]] = []
+        out: list[TrackBox] = []
         for track in self.tracks:
-            box = self._box_at(track, frame, m, camera)
-            if box is not None:
-                out.append((track.id, box))
+            found = self._box_at(track, frame, m, camera)
+            if found is not None:
+                out.append(TrackBox(track.id, *found))
         return out
 
-    def _box_at(self, track: Track, frame: int, m: Motion, camera: CameraShift | None = None) -> Box | None:
+    def _box_at(
+        self, track: Track, frame: int, m: Motion, camera: CameraShift | None = None
+    ) -> tuple[Box, float] | None:
+        found = self._own_box_at(track, frame, m, camera)
+        # The latest detection at or before ``frame``: if it shrank abruptly, hold its predecessor too.
+        i = bisect_left(track.frames, frame + 1) - 1
+        if found is None or i < 1 or track.boxes[i].area >= m.shrink * track.boxes[i - 1].area:
+            return found
+        if frame - track.frames[i - 1] > m.hold:
+            return found
+        held = _reach(track.boxes[i - 1], track.frames[i - 1], frame, None, camera, m)
+        return _union(found[0], held), min(found[1], track.scores[i - 1])
+
+    def _own_box_at(
+        self, track: Track, frame: int, m: Motion, camera: CameraShift | None = None
+    ) -> tuple[Box, float] | None:
         i = bisect_left(track.frames, frame)
         if i < len(track.frames) and track.frames[i] == frame:
-            return track.boxes[i]
+            return track.boxes[i], track.scores[i]
         before = i - 1 if i > 0 else None
         after = i if i < len(track.frames) else None
         if before is not None and after is not None:
@@ -158,15 +190,17 @@ class FaceTracks:
                 t = (frame - f0) / (f1 - f0)
                 a, b = track.boxes[before], track.boxes[after]
                 lerp = Box(*(p + (q - p) * t for p, q in zip(a.xyxy, b.xyxy, strict=True)))
-                return lerp.pad(m.gap_margin)
+                return lerp.pad(m.gap_margin), min(track.scores[before], track.scores[after])
         if before is not None and frame - track.frames[before] <= m.hold:
             # Held after a detection (own velocity only after the track's last one).
             velocity = track.velocity() if before == len(track.frames) - 1 else None
-            return _reach(track.boxes[before], track.frames[before], frame, velocity, camera, m)
+            box = _reach(track.boxes[before], track.frames[before], frame, velocity, camera, m)
+            return box, track.scores[before]
         if after is not None and track.frames[after] - frame <= m.lead:
             # Shown before a detection (own velocity only before the track's first one).
             velocity = track.velocity(at_end=False) if after == 0 else None
-            return _reach(track.boxes[after], track.frames[after], frame, velocity, camera, m)
+            box = _reach(track.boxes[after], track.frames[after], frame, velocity, camera, m)
+            return box, track.scores[after]
         return None
 
     def _find(self, track_id: int) -> Track | None:
@@ -202,6 +236,7 @@ class FaceTracks:
             if cut > 0:
                 del track.frames[:cut]
                 del track.boxes[:cut]
+                del track.scores[:cut]
 
 
 def _shift(box: Box, velocity: tuple[float, float, float, float], steps: int) -> Box:

@@ -176,7 +176,7 @@ class VideoAnalysis:
             faces = self._faces(self.fast, rgb)
         else:
             faces = []
-        ids = self.tracks.update(index, [f.box for f in faces])
+        ids = self.tracks.update(index, [f.box for f in faces], [f.confidence for f in faces])
         pending.faces = [_with(f, frame=index, track_id=i) for f, i in zip(faces, ids, strict=True)]
         if self.consent is not None and pending.faces:
             _, kept = self.analyzer.apply_consent(rgb, pending.faces)
@@ -248,11 +248,14 @@ class VideoAnalysis:
     def _findings_for(self, pending: _Pending) -> list[Finding]:
         t = pending.frame.index
         found: list[Finding] = [self._smeared(f) for f in pending.faces if not self._kept(f.track_id, t)]
-        raw_ids = {f.track_id for f in pending.faces}
-        for track_id, box in self.tracks.boxes_at(t, self._camera):
-            if track_id in raw_ids or self._kept(track_id, t):
+        raw = {f.track_id: f.box for f in pending.faces}
+        for track_id, box, score in self.tracks.boxes_at(t, self._camera):
+            # A detected track's box is its raw detection (covered above) unless the track
+            # holds more (a detection that shrank abruptly keeps its predecessor's box).
+            if raw.get(track_id) == box or self._kept(track_id, t):
                 continue
-            found.append(Finding(Kind.FACE, box, 0.0, "track", "FACE", frame=t, track_id=track_id))
+            # The score is the weakest detection the box rests on (weak ones get more padding).
+            found.append(Finding(Kind.FACE, box, score, "track", "FACE", frame=t, track_id=track_id))
         self._covered_tracks.update(f.track_id for f in found if f.track_id is not None)
         for key in self._keyframes:
             if abs(key.index - t) > self.key_every:

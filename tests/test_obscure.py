@@ -84,6 +84,18 @@ def test_plan_pads_faces_and_clips_but_keeps_border_faces():
     assert covers[0].method is s.face_method
 
 
+def test_weak_face_detections_get_twice_the_padding():
+    s = Settings()
+    box = Box(100, 100, 140, 140)
+    strong = plan([Finding(Kind.FACE, box, 0.9, "t", "FACE")], s, 400, 400)[0].box
+    weak = plan([Finding(Kind.FACE, box, 0.2, "t", "FACE")], s, 400, 400)[0].box
+    assert strong.x1 == pytest.approx(140 + 0.3 * 40) and strong.y0 == pytest.approx(100 - 0.4 * 40)
+    assert weak.x1 == pytest.approx(140 + 0.6 * 40) and weak.y0 == pytest.approx(100 - 0.8 * 40)
+    assert weak.y1 == pytest.approx(140 + 0.6 * 40)
+    # The cut-off is a setting; at 0 nothing counts as weak.
+    assert plan([Finding(Kind.FACE, box, 0.2, "t", "FACE")], Settings(face_weak_score=0.0), 400, 400)[0].box == strong
+
+
 def test_plan_fills_text_even_when_faces_blur():
     s = Settings(face_method=FaceMethod.BLUR)
     text = Finding(Kind.TEXT, Box(0, 0, 10, 10), 0.9, "t", "MRN")

@@ -59,3 +59,30 @@ def test_forgetting_old_tracks_keeps_live_ones():
     tracks.update(40, [moving(40)])
     tracks.forget_before(40)
     assert [t.first for t in tracks.tracks] == [40]
+
+
+def test_a_detection_that_shrinks_abruptly_keeps_the_previous_box_held():
+    # A face leaving the frame under motion blur is found only in part: the small box
+    # must not replace the face's last full-size box.
+    tracks = FaceTracks(Motion(hold=10))
+    full = Box(100, 0, 200, 100)
+    tracks.update(0, [full])
+    tracks.update(2, [Box(100, 0, 200, 100)])
+    part = Box(110, 0, 140, 30)
+    tracks.update(6, [part])
+    for frame in (6, 7, 8):
+        (box,) = [b.box for b in tracks.boxes_at(frame)]
+        assert covers(box, full), frame
+    # Beyond the predecessor's hold only the small box's own reach is left.
+    (late,) = [b.box for b in tracks.boxes_at(13)]
+    assert not covers(late, full)
+
+
+def test_track_boxes_carry_the_weakest_score_they_rest_on():
+    tracks = FaceTracks(Motion(max_gap=10, hold=5))
+    tracks.update(0, [moving(0)], [0.9])
+    tracks.update(4, [moving(4)], [0.2])
+    assert tracks.boxes_at(0)[0].score == 0.9
+    assert tracks.boxes_at(2)[0].score == 0.2  # interpolated: the weaker end
+    assert tracks.boxes_at(6)[0].score == 0.2  # held after the weak detection
+    assert tracks.boxes_at(3)[0].track_id == tracks.boxes_at(0)[0].track_id
