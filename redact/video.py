@@ -25,6 +25,7 @@ import math
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -344,6 +345,10 @@ def _carried(finding: Finding, dx: float, dy: float, frames: int) -> Finding:
     return _with(finding, box=box, polygon=None)
 
 
+#: Frames that may wait for the background encoder (bounded memory).
+_ENCODE_QUEUE = 4
+
+
 def cover_frame(rgb: RGB, covers: list[policy.Cover], settings: Settings) -> RGB:
     """``rgb`` with ``covers`` applied (a copy)."""
     return obscure.apply(rgb, covers, settings) if covers else rgb
@@ -367,23 +372,45 @@ def analyse_video(
     keyframe_findings: list[Finding] = []
     most_covers = -1
     width, height = run.info.display_size
-    for frame, covers, findings in run.frames():
-        if frame.index % run.key_every == 0:
-            # Keyframes are covered and self-checked like photos; what the check adds is
-            # carried to the frames after it too.
-            covered, checked = cover(frame.rgb, findings, analyzer, width, height)
-            run.carry(frame.index, checked[len(findings) :])
-            # Reported once, by the keyframe that found them (and any self-check additions).
-            keyframe_findings.extend(_with(f, frame=frame.index) for f in run.keyframe_findings(frame.index))
-        else:
+
+    def emit(frame: VideoFrame, covers: list[policy.Cover], covered: RGB | None) -> None:
+        nonlocal most_covers
+        want_preview = preview and len(covers) > most_covers
+        if writer is None and not want_preview:
+            return
+        if covered is None:
             covered = cover_frame(frame.rgb, covers, settings)
-        if preview and len(covers) > most_covers:
+        if want_preview:
             most_covers = len(covers)
             run.summary.preview = preview_jpeg(covered)
         if writer is not None:
             writer.write(covered, frame.pts, frame.duration)
             if audio is not None:
                 audio.until(frame, run.info)
+
+    # Covering and encoding run on one background thread, in frame order, while the next
+    # frames are analysed: OpenCV, onnxruntime and the encoder release the GIL, so the
+    # single-threaded parts of one overlap the other's.  At most _ENCODE_QUEUE frames wait.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="redact-encode") as encoder:
+        queued: deque[Future[None]] = deque()
+        try:
+            for frame, covers, findings in run.frames():
+                covered: RGB | None = None
+                if frame.index % run.key_every == 0:
+                    # Keyframes are covered and self-checked like photos; what the check adds
+                    # is carried to the frames after it too.
+                    covered, checked = cover(frame.rgb, findings, analyzer, width, height)
+                    run.carry(frame.index, checked[len(findings) :])
+                    # Reported once, by the keyframe that found them (and any self-check additions).
+                    keyframe_findings.extend(_with(f, frame=frame.index) for f in run.keyframe_findings(frame.index))
+                queued.append(encoder.submit(emit, frame, covers, covered))
+                while queued and (len(queued) > _ENCODE_QUEUE or queued[0].done()):
+                    queued.popleft().result()  # re-raises an encoding error here
+            while queued:
+                queued.popleft().result()
+        finally:
+            for future in queued:
+                future.cancel()
     if audio is not None:
         audio.rest()
     summary = run.summary
