@@ -11,7 +11,9 @@ Stages (all on a grey copy of the image):
 2. **full-resolution pass** -- for larger photos (``Settings.barcode_full_res``): zxing at
    full size without its slow options, for codes too small for the search pass;
 3. **locate** -- :mod:`redact.detect.code_locate` finds code-like regions without
-   decoding (blurred, damaged, partial, steeply rotated codes); each region not already
+   decoding (blurred, damaged, partial, steeply rotated codes) on the scaled-down image,
+   and, for larger images, 1-D codes with bars a pixel or two wide at full resolution
+   (:func:`~redact.detect.code_locate.locate_fine`: they vanish when scaled down); each region not already
    decoded is judged on the full-resolution colour image (:func:`~redact.detect.code_locate.looks_printed`:
    one grid-aligned, black-on-light printed object, not hair, skin or wood), and each one
    that passes is cut out, turned upright and given one more decode attempt, and is
@@ -46,7 +48,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -54,7 +56,7 @@ import numpy as np
 
 from redact.config import Settings
 from redact.detect.base import RGBImage, register
-from redact.detect.code_locate import GrayImage, Quad, locate, looks_printed
+from redact.detect.code_locate import Candidate, GrayImage, LocateTuning, Quad, locate, locate_fine, looks_printed
 from redact.errors import AnalysisError, MissingDependencyError
 from redact.types import Box, Finding, Kind
 
@@ -149,8 +151,8 @@ class BarcodeDetector:
         gray = _gray(image)
         small, scale = _scaled(gray, self.settings.barcode_max_side)
         hits = list(self._decode_passes(gray, small, scale))
-        for cand in _guard(lambda: locate(small)):
-            quad = cand.quad / scale
+        for cand in self._locate(gray, small, scale):
+            quad = cand.quad
             hit = _Hit(quad, LABEL_UNREAD, f"locate:{cand.shape}", min(0.79, cand.score), cand.shape == "LINEAR")
             # Judged at full resolution, in colour: hair, skin, wood and foliage pass the
             # texture test but are not one printed, black-on-light, grid-aligned object.
@@ -166,6 +168,17 @@ class BarcodeDetector:
             # Nothing was covered as a code, and detect() found every code that decodes.
             return []
         return verify_no_codes(covered, self.settings)
+
+    def _locate(self, gray: GrayImage, small: GrayImage, scale: float) -> list[Candidate]:
+        """Decode-free candidates, in full-resolution pixels.
+
+        The texture locator runs on ``small``; when it scales the image down further, the
+        fine-bar locator also runs on ``gray`` at full resolution.
+        """
+        found = [replace(c, quad=c.quad / scale) for c in _guard(lambda: locate(small))]
+        if max(gray.shape) > LocateTuning().max_side:
+            found.extend(_guard(lambda: locate_fine(gray)))
+        return found
 
     def _decode_passes(self, gray: GrayImage, small: GrayImage, scale: float) -> Iterator[_Hit]:
         """The search pass, then (for large images) the full-resolution pass."""
