@@ -245,6 +245,17 @@ def test_fine_locator_finds_only_the_bars() -> None:
         assert min(float(np.hypot(*(c.quad.mean(axis=0) - m))) for m in centres) < 20
 
 
+@pytest.mark.parametrize("offset", [0, 1, 2, 3])
+@pytest.mark.parametrize("module", [1, 2, 3, 4])
+def test_fine_locator_sees_bars_along_the_rows_at_any_offset(module: int, offset: int) -> None:
+    # Steps are taken on half the rows: bars lying exactly along the rows must still show
+    # their edges whatever their width and position (pairs (2k, 2k + 1) missed 2-px bars).
+    img = scene(1200, 900, seed=5)
+    quad = place(img, symbol(F.Code39, "P4410372", module), 600 + offset, 450 + offset, 90.0, quiet=12)
+    found = locate_fine(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY))
+    assert any(float(np.hypot(*(c.quad.mean(axis=0) - quad.mean(axis=0)))) < 20 for c in found)
+
+
 def test_inverted_code_found(detector: BarcodeDetector) -> None:
     img = scene()
     place(img, symbol(F.QRCode, "MRN00482913", 6), 450, 350)

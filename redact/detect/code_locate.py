@@ -96,8 +96,6 @@ class FineTuning:
     block: int = 8
     #: ... and then over windows of this many blocks (a lone edge averages away).
     window: int = 3
-    #: Steps are taken on one pair of neighbouring rows in this many (speed; bars are tall).
-    row_step: int = 2
     #: Minimum mean absolute grey-level step (0-255) across the bars: about the contrast
     #: times the bars' edges per pixel (bars 1-2 px wide: 25-130 in the benchmark's scenes,
     #: faint and blurred ones down to ~10; smooth or upscaled photos a few).  A lone strong
@@ -111,6 +109,8 @@ class FineTuning:
     min_blocks: int = 3
     #: Regions must fill at least this fraction of their rotated rectangle.
     min_fill: float = 0.45
+    #: Regions are reported grown by this many blocks on every side.
+    margin: float = 0.5
     #: The tests below look at the middle of the region, this fraction of its sides.
     core: float = 0.7
     #: The region, cut out at full resolution, must be one set of aligned bars (four-fold
@@ -198,7 +198,7 @@ def locate_fine(gray: GrayImage, tuning: FineTuning | None = None) -> list[Candi
 
     The texture test of :func:`locate_matrix` runs on a scaled-down image, where such bars
     blend into a flat grey; here only integer steps between neighbouring pixels are taken
-    at full size (cheap uint8 work on every other row pair), averaged over blocks: bars
+    at full size (cheap uint8 work on half the rows), averaged over blocks: bars
     give strong steps across them and none along them.  The middle of each region is then
     cut out at full resolution and must be aligned (:func:`region_stats`) and change
     between ink and paper many times per line (:func:`_bar_changes`).
@@ -217,15 +217,16 @@ def locate_fine(gray: GrayImage, tuning: FineTuning | None = None) -> list[Candi
         if min(rw, rh) < tuning.min_blocks or cv2.contourArea(contour) < tuning.min_fill * rw * rh:
             continue
         # Judged on the middle of the region: with any quiet zone in it, a blurred code's
-        # grey would split from the white paper, not into bars.  Reported with one block
-        # of margin (the window shrinks the region).
+        # grey would split from the white paper, not into bars.  Reported with a margin
+        # (the window shrinks the region, most at steep angles).
         centre = ((cx + 0.5) * tuning.block, (cy + 0.5) * tuning.block)
         inner = tuning.core * tuning.block
         core = _clockwise(cv2.boxPoints((centre, (rw * inner, rh * inner), angle)))
         stats = region_stats(gray, core)
         if stats is None or stats.coherence < tuning.min_coherence or _bar_changes(gray, core) < tuning.min_transitions:
             continue
-        quad = _clockwise(cv2.boxPoints((centre, ((rw + 1) * tuning.block, (rh + 1) * tuning.block), angle)))
+        outer = ((rw + 2 * tuning.margin) * tuning.block, (rh + 2 * tuning.margin) * tuning.block)
+        quad = _clockwise(cv2.boxPoints((centre, outer, angle)))
         found.append(Candidate(quad, "LINEAR", float(np.clip(stats.coherence * 0.75, 0.0, 0.75))))
     return found
 
@@ -255,26 +256,32 @@ def _bar_changes(gray: GrayImage, quad: Quad) -> float:
     return best
 
 
+#: Rows (within each 8-row block) whose step to the next row is taken: half the rows, with
+#: every residue mod 4 present, so bars up to 4 px wide that lie exactly along the rows
+#: show their edges whatever their offset (pairs (2k, 2k + 1) miss every 2-px bar edge
+#: on an even row).
+_PAIR_ROWS = (0, 3, 5, 6)
+
+
 def _step_maps(gray: GrayImage, tuning: FineTuning) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Per block: the strongest and the weakest mean absolute step of four directions."""
     h, w = gray.shape
-    r = tuning.row_step
-    top, bottom = gray[0 : h - 1 : r], gray[1::r]  # row pairs (rk, rk + 1)
-    size = ((w - 1) // tuning.block, len(top) // (tuning.block // r))
+    size = ((w - 1) // tuning.block, (h - 1) // tuning.block)
     if min(size) < 1:
         empty = np.zeros((0, 0), np.float32)
         return empty, empty
+    rows = (np.arange(size[1])[:, None] * tuning.block + np.array(_PAIR_ROWS)[None]).ravel()
+    top, bottom = gray[rows], gray[rows + 1]
+    cols = size[0] * tuning.block
     steps = (
-        cv2.absdiff(top[:, 1:], top[:, :-1]),  # 0 degrees
-        cv2.absdiff(top[:, :-1], bottom[:, :-1]),  # 90
-        cv2.absdiff(top[:, :-1], bottom[:, 1:]),  # 45
-        cv2.absdiff(top[:, 1:], bottom[:, :-1]),  # 135
+        cv2.absdiff(top[:, 1 : cols + 1], top[:, :cols]),  # 0 degrees
+        cv2.absdiff(top[:, :cols], bottom[:, :cols]),  # 90
+        cv2.absdiff(top[:, :cols], bottom[:, 1 : cols + 1]),  # 45
+        cv2.absdiff(top[:, 1 : cols + 1], bottom[:, :cols]),  # 135
     )
-    rows, cols = size[1] * (tuning.block // r), size[0] * tuning.block
     win = (tuning.window, tuning.window)
     means = [
-        cv2.boxFilter(cv2.resize(s[:rows, :cols], size, interpolation=cv2.INTER_AREA).astype(np.float32), -1, win)
-        for s in steps
+        cv2.boxFilter(cv2.resize(s, size, interpolation=cv2.INTER_AREA).astype(np.float32), -1, win) for s in steps
     ]
     strongest = cv2.max(cv2.max(means[0], means[1]), cv2.max(means[2], means[3]))
     weakest = cv2.min(cv2.min(means[0], means[1]), cv2.min(means[2], means[3]))
