@@ -11,7 +11,9 @@ Stages (all on a grey copy of the image):
 2. **full-resolution pass** -- for larger photos (``Settings.barcode_full_res``): zxing at
    full size without its slow options, for codes too small for the search pass;
 3. **locate** -- :mod:`redact.detect.code_locate` finds code-like regions without
-   decoding (blurred, damaged, partial, steeply rotated codes); each region not already
+   decoding (blurred, damaged, partial, steeply rotated codes) on the scaled-down image,
+   and, for larger images, 1-D codes with bars a pixel or two wide at full resolution
+   (:func:`~redact.detect.code_locate.locate_fine`: they vanish when scaled down); each region not already
    decoded is judged on the full-resolution colour image (:func:`~redact.detect.code_locate.looks_printed`:
    one grid-aligned, black-on-light printed object, not hair, skin or wood), and each one
    that passes is cut out, turned upright and given one more decode attempt, and is
@@ -46,7 +48,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -54,7 +56,7 @@ import numpy as np
 
 from redact.config import Settings
 from redact.detect.base import RGBImage, register
-from redact.detect.code_locate import GrayImage, Quad, locate, looks_printed
+from redact.detect.code_locate import Candidate, GrayImage, LocateTuning, Quad, locate, locate_fine, looks_printed
 from redact.errors import AnalysisError, MissingDependencyError
 from redact.types import Box, Finding, Kind
 
@@ -149,14 +151,11 @@ class BarcodeDetector:
         gray = _gray(image)
         small, scale = _scaled(gray, self.settings.barcode_max_side)
         hits = list(self._decode_passes(gray, small, scale))
-        for cand in _guard(lambda: locate(small)):
-            quad = cand.quad / scale
-            hit = _Hit(quad, LABEL_UNREAD, f"locate:{cand.shape}", min(0.79, cand.score), cand.shape == "LINEAR")
-            # Judged at full resolution, in colour: hair, skin, wood and foliage pass the
-            # texture test but are not one printed, black-on-light, grid-aligned object.
-            if _inside_any(hit.box, hits) or not _guard(lambda q=quad: looks_printed(image, q)):
-                continue
-            hits.append(hit)
+        located = [replace(c, quad=c.quad / scale) for c in _guard(lambda: locate(small))]
+        hits += self._judged(image, located, hits)
+        if max(gray.shape) > LocateTuning().max_side:
+            # The texture test ran scaled down, blind to bars a pixel or two wide.
+            hits += self._judged(image, self._fine(gray, hits), hits)
         hits = self._retry_unread(gray, hits)
         return [_finding(h, self.settings.barcode_padding) for h in _dedupe(hits)]
 
@@ -166,6 +165,33 @@ class BarcodeDetector:
             # Nothing was covered as a code, and detect() found every code that decodes.
             return []
         return verify_no_codes(covered, self.settings)
+
+    def _judged(self, image: RGBImage, candidates: list[Candidate], hits: list[_Hit]) -> list[_Hit]:
+        """The located ``candidates`` (full-resolution pixels) that are new and look printed."""
+        out: list[_Hit] = []
+        for cand in candidates:
+            hit = _Hit(cand.quad, LABEL_UNREAD, f"locate:{cand.shape}", min(0.79, cand.score), cand.shape == "LINEAR")
+            # Judged at full resolution, in colour: hair, skin, wood and foliage pass the
+            # texture test but are not one printed, black-on-light, grid-aligned object.
+            if _inside_any(hit.box, hits) or not _guard(lambda q=cand.quad: looks_printed(image, q)):
+                continue
+            out.append(hit)
+        return out
+
+    def _fine(self, gray: GrayImage, hits: list[_Hit]) -> list[Candidate]:
+        """Fine-bar regions (:func:`locate_fine`) not mostly on the cover of one of ``hits``.
+
+        Such a region is that code, already decoded or located (and covered): dropping it
+        saves its checks and a second crop decode.  Covers, not outlines, are compared: a
+        1-D read's outline is a scan line.
+        """
+        covers = [_box(_padded(h.quad, self.settings.barcode_padding, h.linear)) for h in hits]
+        out: list[Candidate] = []
+        for cand in _guard(lambda: locate_fine(gray)):
+            box = _box(cand.quad)
+            if not any(box.intersection(c) >= _INSIDE * max(box.area, 1e-6) for c in covers):
+                out.append(cand)
+        return out
 
     def _decode_passes(self, gray: GrayImage, small: GrayImage, scale: float) -> Iterator[_Hit]:
         """The search pass, then (for large images) the full-resolution pass."""
@@ -394,6 +420,10 @@ def _padded(quad: Quad, padding: float, linear: bool) -> Quad:
         if lv < 0.5 * lu:
             dv = max(dv, (0.5 * lu - lv) / 2 + padding * lv)
     return np.array([p0 - du * uh - dv * vh, p1 + du * uh - dv * vh, p2 + du * uh + dv * vh, p3 - du * uh + dv * vh])
+
+
+def _box(quad: Quad) -> Box:
+    return Box(*quad.min(axis=0), *quad.max(axis=0))
 
 
 def _inside_any(box: Box, hits: Iterable[_Hit]) -> bool:

@@ -12,7 +12,10 @@ their appearance alone, so they are covered whether or not they decode:
   of high local contrast whose edges run along two perpendicular axes (a module grid has
   a strong four-fold gradient-orientation symmetry, natural texture has none) and that
   is roughly half dark, half light (a code's modules), unlike printed text (mostly
-  background) or a flat surface.
+  background) or a flat surface;
+* **fine** -- 1-D codes whose bars are a pixel or two wide, which blend into flat grey on
+  the scaled-down image the other two search: found at full resolution from cheap
+  neighbour-pixel steps that are strong across the bars and weak along them.
 
 Recall comes first: a missed code exposes a patient.  But the texture test alone also
 fires on hair, skin, wood grain and foliage, and a black box over a harmless photo (or over
@@ -86,6 +89,39 @@ class LocateTuning:
 
 
 @dataclass(frozen=True, slots=True)
+class FineTuning:
+    """Thresholds of :func:`locate_fine` (bars a pixel or two wide, at full resolution)."""
+
+    #: Directional step energies are averaged over blocks of this many pixels ...
+    block: int = 8
+    #: ... and then over windows of this many blocks (a lone edge averages away).
+    window: int = 3
+    #: Minimum mean absolute grey-level step (0-255) across the bars: about the contrast
+    #: times the bars' edges per pixel (bars 1-2 px wide: 25-130 in the benchmark's scenes,
+    #: faint and blurred ones down to ~10; smooth or upscaled photos a few).  A lone strong
+    #: edge can reach it, but not the transitions test below.
+    min_step: float = 10.0
+    #: Maximum ratio of the weakest to the strongest of four step directions (0, 45, 90,
+    #: 135 degrees): stripes have one quiet direction along the bars (<= ~0.45 at any
+    #: angle, ~0.1 near the axes), noise and most texture none (>= ~0.7).
+    max_quiet_ratio: float = 0.55
+    #: Smallest region side, in blocks.
+    min_blocks: int = 3
+    #: Regions must fill at least this fraction of their rotated rectangle.
+    min_fill: float = 0.45
+    #: Regions are reported grown by this many blocks on every side.
+    margin: float = 0.5
+    #: The tests below look at the middle of the region, this fraction of its sides.
+    core: float = 0.7
+    #: The region, cut out at full resolution, must be one set of aligned bars (four-fold
+    #: coherence; codes with 1-2 px bars score 0.8-0.98, text and hair far less) ...
+    min_coherence: float = 0.7
+    #: ... with many ink/paper changes per line (a code has dozens -- a blurred one with 1-px
+    #: bars still 8 or more -- a lone edge one or two).
+    min_transitions: float = 12.0
+
+
+@dataclass(frozen=True, slots=True)
 class VerifyTuning:
     """Thresholds of :func:`looks_printed` (measured in benchmarks/barcodes.py and on photos)."""
 
@@ -106,7 +142,7 @@ class VerifyTuning:
     #: (a lone edge -- a ceiling moulding, a door frame -- changes once or twice).
     min_contrast_aligned: float = 30.0
     aligned_coherence: float = 0.85
-    min_transitions: float = 8.0
+    min_transitions: float = 12.0
     #: Colour: ink this saturated ((max - min) / max of RGB, class mean) ...
     coloured_ink: float = 0.35
     #: ... and at least this many times as saturated as the paper is a coloured object on
@@ -155,6 +191,101 @@ def locate_linear(gray: GrayImage) -> list[Candidate]:
         return []
     quads = np.asarray(points, np.float64).reshape(-1, 4, 2)
     return [Candidate(_clockwise(q), "LINEAR", 0.6) for q in quads]
+
+
+def locate_fine(gray: GrayImage, tuning: FineTuning | None = None) -> list[Candidate]:
+    """1-D codes whose bars are a pixel or two wide, found at ``gray``'s own resolution.
+
+    The texture test of :func:`locate_matrix` runs on a scaled-down image, where such bars
+    blend into a flat grey; here only integer steps between neighbouring pixels are taken
+    at full size (cheap uint8 work on half the rows), averaged over blocks: bars
+    give strong steps across them and none along them.  The middle of each region is then
+    cut out at full resolution and must be aligned (:func:`region_stats`) and change
+    between ink and paper many times per line (:func:`_bar_changes`).
+    """
+    tuning = tuning or FineTuning()
+    step, quiet = _step_maps(gray, tuning)
+    if step.size == 0:
+        return []
+    raw = ((step >= tuning.min_step) & (quiet <= tuning.max_quiet_ratio * step)).astype(np.uint8)
+    opened = cv2.morphologyEx(raw, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    mask = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    found: list[Candidate] = []
+    for contour in contours:
+        (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
+        if min(rw, rh) < tuning.min_blocks or cv2.contourArea(contour) < tuning.min_fill * rw * rh:
+            continue
+        # Judged on the middle of the region: with any quiet zone in it, a blurred code's
+        # grey would split from the white paper, not into bars.  Reported with a margin
+        # (the window shrinks the region, most at steep angles).
+        centre = ((cx + 0.5) * tuning.block, (cy + 0.5) * tuning.block)
+        inner = tuning.core * tuning.block
+        core = _clockwise(cv2.boxPoints((centre, (rw * inner, rh * inner), angle)))
+        stats = region_stats(gray, core)
+        if stats is None or stats.coherence < tuning.min_coherence or _bar_changes(gray, core) < tuning.min_transitions:
+            continue
+        outer = ((rw + 2 * tuning.margin) * tuning.block, (rh + 2 * tuning.margin) * tuning.block)
+        quad = _clockwise(cv2.boxPoints((centre, outer, angle)))
+        found.append(Candidate(quad, "LINEAR", float(np.clip(stats.coherence * 0.75, 0.0, 0.75))))
+    return found
+
+
+def _bar_changes(gray: GrayImage, quad: Quad) -> float:
+    """Mean light/dark changes per line across ``quad`` (upright), along its busier axis.
+
+    Each pixel is compared with the mean of its line's neighbours (7 px), with a dead zone
+    of a tenth of the contrast: one global threshold (Otsu) splits a blurred code's grey
+    from any paper beside it, or along a shadow, instead of into bars.
+    """
+    cut = _upright_patch(gray, quad, 384, 0.0)
+    if cut is None:
+        return 0.0
+    patch = cut[0].astype(np.float32)
+    lo, hi = np.percentile(patch, (5, 95))
+    dead = max(3.0, 0.1 * float(hi - lo))
+    best = 0.0
+    for lines in (patch, np.ascontiguousarray(patch.T)):
+        detail = lines - cv2.blur(lines, (7, 1))
+        level = np.sign(np.where(np.abs(detail) > dead, detail, 0.0))
+        # Carry each line's last nonzero level over the dead zone, then count flips.
+        idx = np.where(level != 0, np.arange(level.shape[1]), 0)
+        filled = np.take_along_axis(level, np.maximum.accumulate(idx, axis=1), axis=1)
+        flips = np.count_nonzero((filled[:, 1:] != filled[:, :-1]) & (filled[:, :-1] != 0))
+        best = max(best, flips / max(1, lines.shape[0]))
+    return best
+
+
+#: Rows (within each 8-row block) whose step to the next row is taken: half the rows, with
+#: every residue mod 4 present, so bars up to 4 px wide that lie exactly along the rows
+#: show their edges whatever their offset (pairs (2k, 2k + 1) miss every 2-px bar edge
+#: on an even row).
+_PAIR_ROWS = (0, 3, 5, 6)
+
+
+def _step_maps(gray: GrayImage, tuning: FineTuning) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Per block: the strongest and the weakest mean absolute step of four directions."""
+    h, w = gray.shape
+    size = ((w - 1) // tuning.block, (h - 1) // tuning.block)
+    if min(size) < 1:
+        empty = np.zeros((0, 0), np.float32)
+        return empty, empty
+    rows = (np.arange(size[1])[:, None] * tuning.block + np.array(_PAIR_ROWS)[None]).ravel()
+    top, bottom = gray[rows], gray[rows + 1]
+    cols = size[0] * tuning.block
+    steps = (
+        cv2.absdiff(top[:, 1 : cols + 1], top[:, :cols]),  # 0 degrees
+        cv2.absdiff(top[:, :cols], bottom[:, :cols]),  # 90
+        cv2.absdiff(top[:, :cols], bottom[:, 1 : cols + 1]),  # 45
+        cv2.absdiff(top[:, 1 : cols + 1], bottom[:, :cols]),  # 135
+    )
+    win = (tuning.window, tuning.window)
+    means = [
+        cv2.boxFilter(cv2.resize(s, size, interpolation=cv2.INTER_AREA).astype(np.float32), -1, win) for s in steps
+    ]
+    strongest = cv2.max(cv2.max(means[0], means[1]), cv2.max(means[2], means[3]))
+    weakest = cv2.min(cv2.min(means[0], means[1]), cv2.min(means[2], means[3]))
+    return np.asarray(strongest, np.float32), np.asarray(weakest, np.float32)
 
 
 def locate_matrix(gray: GrayImage, tuning: LocateTuning) -> list[Candidate]:
