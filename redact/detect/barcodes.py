@@ -47,7 +47,8 @@ in an exception message -- it is only inspected, in memory, by :func:`looks_like
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -150,12 +151,18 @@ class BarcodeDetector:
         """Every code in ``image`` (RGB uint8), decoded or not; see the module docstring."""
         gray = _gray(image)
         small, scale = _scaled(gray, self.settings.barcode_max_side)
-        hits = list(self._decode_passes(gray, small, scale))
-        located = [replace(c, quad=c.quad / scale) for c in _guard(lambda: locate(small))]
+        fine_bars = max(gray.shape) > LocateTuning().max_side
+        # zxing releases the GIL: its full-resolution pass (for large images) runs on a
+        # second thread while the scaled-down pass and the decode-free locators run here.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="redact-zxing") as pool:
+            full_res = pool.submit(self._full_res_pass, gray, scale)
+            hits = _read(self._zx, small, scale, thorough=True)
+            located = [replace(c, quad=c.quad / scale) for c in _guard(lambda: locate(small))]
+            # The texture test above ran scaled down, blind to bars a pixel or two wide.
+            fine = _guard(lambda: locate_fine(gray)) if fine_bars else []
+            hits += full_res.result()
         hits += self._judged(image, located, hits)
-        if max(gray.shape) > LocateTuning().max_side:
-            # The texture test ran scaled down, blind to bars a pixel or two wide.
-            hits += self._judged(image, self._fine(gray, hits), hits)
+        hits += self._judged(image, self._fine(fine, hits), hits)
         hits = self._retry_unread(gray, hits)
         return [_finding(h, self.settings.barcode_padding) for h in _dedupe(hits)]
 
@@ -178,7 +185,7 @@ class BarcodeDetector:
             out.append(hit)
         return out
 
-    def _fine(self, gray: GrayImage, hits: list[_Hit]) -> list[Candidate]:
+    def _fine(self, candidates: list[Candidate], hits: list[_Hit]) -> list[Candidate]:
         """Fine-bar regions (:func:`locate_fine`) not mostly on the cover of one of ``hits``.
 
         Such a region is that code, already decoded or located (and covered): dropping it
@@ -187,30 +194,41 @@ class BarcodeDetector:
         """
         covers = [_box(_padded(h.quad, self.settings.barcode_padding, h.linear)) for h in hits]
         out: list[Candidate] = []
-        for cand in _guard(lambda: locate_fine(gray)):
+        for cand in candidates:
             box = _box(cand.quad)
             if not any(box.intersection(c) >= _INSIDE * max(box.area, 1e-6) for c in covers):
                 out.append(cand)
         return out
 
-    def _decode_passes(self, gray: GrayImage, small: GrayImage, scale: float) -> Iterator[_Hit]:
-        """The search pass, then (for large images) the full-resolution pass."""
-        yield from _read(self._zx, small, scale, thorough=True)
+    def _full_res_pass(self, gray: GrayImage, scale: float) -> list[_Hit]:
+        """The full-resolution decode pass, for images the search pass saw scaled down.
+
+        Small codes (thin bars, 2-D codes of a few pixels per module) vanish when scaled
+        down.  Upright/sideways only: rotated codes come from the locator.
+        """
         if scale < 1.0 and self.settings.barcode_full_res:
-            # Small codes (thin bars, 2-D codes of a few pixels per module) vanish when
-            # scaled down.  Upright/sideways only: rotated codes come from the locator.
-            yield from _read(self._zx, gray, 1.0, thorough=False)
+            return _read(self._zx, gray, 1.0, thorough=False)
+        return []
 
     def _retry_unread(self, gray: GrayImage, hits: list[_Hit]) -> list[_Hit]:
-        """Give each located-but-unread region one full-resolution decode attempt."""
+        """Give each located-but-unread region one full-resolution decode attempt.
+
+        The attempts run on up to two threads (zxing and OpenCV release the GIL); the
+        result keeps the order of ``hits``.
+        """
+        unread = [i for i, h in enumerate(hits) if h.label == LABEL_UNREAD and h.source.startswith("locate:")]
+        unread = unread[:_MAX_CROP_DECODES]
+        if not unread:
+            return hits
+        threads = max(1, min(2, cv2.getNumThreads(), len(unread)))
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="redact-zxing") as pool:
+            reads = dict(zip(unread, pool.map(lambda i: _read_crop(self._zx, gray, hits[i].quad), unread), strict=True))
         out: list[_Hit] = []
-        budget = _MAX_CROP_DECODES
-        for hit in hits:
-            if hit.label != LABEL_UNREAD or not hit.source.startswith("locate:") or budget <= 0:
+        for i, hit in enumerate(hits):
+            decoded = reads.get(i)
+            if decoded is None:
                 out.append(hit)
                 continue
-            budget -= 1
-            decoded = _read_crop(self._zx, gray, hit.quad)
             out.extend(decoded)
             # The located outline stays too: a decode may cover only part of the region.
             if not any(_inside_any(hit.box, [d]) for d in decoded):
