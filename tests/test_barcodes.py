@@ -405,3 +405,28 @@ def test_registered_under_barcodes() -> None:
     det = base.create("barcodes", Settings())
     assert det.name == "barcodes" and det.kind is Kind.BARCODE
     assert isinstance(det, base.Detector)
+
+
+def test_a_code_beside_a_rotated_read_is_not_taken_for_it():
+    """Regions are compared with a read's outline, not its bounding box.
+
+    A long code read at 45 degrees has a huge bounding box; a second code lying in that box
+    but off the read's outline must still count as new (it was dropped, left uncovered).
+    """
+    from redact.detect.barcodes import _Hit, _inside_fraction
+
+    diagonal = np.array([[0, 0], [1000, 1000], [960, 1040], [-40, 40]], np.float64)
+    read = _Hit(diagonal, LABEL_OTHER, "zxing:PDF417", 1.0, False)
+    beside = np.array([[700, 100], [900, 100], [900, 250], [700, 250]], np.float64)
+    on_it = np.array([[480, 470], [560, 550], [540, 570], [460, 490]], np.float64)
+    assert _inside_fraction(beside, [read]) < 0.5
+    assert _inside_fraction(on_it, [read]) > 0.95
+
+
+def test_unread_codes_get_twice_the_padding():
+    from redact.detect.barcodes import _finding, _Hit
+
+    quad = np.array([[100, 100], [200, 100], [200, 200], [100, 200]], np.float64)
+    read = _finding(_Hit(quad, LABEL_ID, "zxing:QR", 1.0, False), 0.15)
+    unread = _finding(_Hit(quad, LABEL_UNREAD, "zxing:QR", 0.8, False), 0.15)
+    assert read.box.x0 == pytest.approx(100 - 15) and unread.box.x0 == pytest.approx(100 - 30)

@@ -84,8 +84,11 @@ _MAX_CROP_DECODES = 24
 _MAX_CROP_SIDE = 1024
 #: Reads with errors whose outline has a side shorter than this (pixels) are noise.
 _MIN_ERROR_SIDE = 32.0
-#: A located region mostly inside a decoded code (this fraction of its box) adds nothing.
-_INSIDE = 0.8
+#: A located region this much inside a read's cover adds nothing (less: it is kept, so the part
+#: of the code the read's outline missed is covered too).
+_INSIDE = 0.95
+#: ... and one at least this much inside is that code (not a second one beside it).
+_SAME_CODE = 0.5
 
 
 def symbology(finding: Finding) -> str:
@@ -130,6 +133,9 @@ class _Hit:
     source: str
     confidence: float
     linear: bool
+    #: A located region that is mostly a code already read (its full extent): covered, not
+    #: decoded again.
+    extent: bool = False
 
     @property
     def box(self) -> Box:
@@ -178,9 +184,16 @@ class BarcodeDetector:
         out: list[_Hit] = []
         for cand in candidates:
             hit = _Hit(cand.quad, LABEL_UNREAD, f"locate:{cand.shape}", min(0.79, cand.score), cand.shape == "LINEAR")
+            inside = _inside_fraction(cand.quad, hits)
+            if inside >= _INSIDE:
+                continue
+            if inside >= _SAME_CODE:
+                # Mostly on a code already read, whose outline missed part of it: cover all.
+                out.append(replace(hit, extent=True))
+                continue
             # Judged at full resolution, in colour: hair, skin, wood and foliage pass the
             # texture test but are not one printed, black-on-light, grid-aligned object.
-            if _inside_any(hit.box, hits) or not _guard(lambda q=cand.quad: looks_printed(image, q)):
+            if not _guard(lambda q=cand.quad: looks_printed(image, q)):
                 continue
             out.append(hit)
         return out
@@ -192,13 +205,10 @@ class BarcodeDetector:
         saves its checks and a second crop decode.  Covers, not outlines, are compared: a
         1-D read's outline is a scan line.
         """
-        covers = [_box(_padded(h.quad, self.settings.barcode_padding, h.linear)) for h in hits]
-        out: list[Candidate] = []
-        for cand in candidates:
-            box = _box(cand.quad)
-            if not any(box.intersection(c) >= _INSIDE * max(box.area, 1e-6) for c in covers):
-                out.append(cand)
-        return out
+        covers = [_padded(h.quad, self.settings.barcode_padding, h.linear) for h in hits]
+        return [
+            cand for cand in candidates if not any(_overlap(cand.quad, c) >= _INSIDE * _area(cand.quad) for c in covers)
+        ]
 
     def _full_res_pass(self, gray: GrayImage, scale: float) -> list[_Hit]:
         """The full-resolution decode pass, for images the search pass saw scaled down.
@@ -216,7 +226,9 @@ class BarcodeDetector:
         The attempts run on up to two threads (zxing and OpenCV release the GIL); the
         result keeps the order of ``hits``.
         """
-        unread = [i for i, h in enumerate(hits) if h.label == LABEL_UNREAD and h.source.startswith("locate:")]
+        unread = [
+            i for i, h in enumerate(hits) if h.label == LABEL_UNREAD and h.source.startswith("locate:") and not h.extent
+        ]
         unread = unread[:_MAX_CROP_DECODES]
         if not unread:
             return hits
@@ -231,7 +243,7 @@ class BarcodeDetector:
                 continue
             out.extend(decoded)
             # The located outline stays too: a decode may cover only part of the region.
-            if not any(_inside_any(hit.box, [d]) for d in decoded):
+            if _inside_fraction(hit.quad, decoded) < _INSIDE:
                 out.append(hit)
         return out
 
@@ -444,15 +456,30 @@ def _box(quad: Quad) -> Box:
     return Box(*quad.min(axis=0), *quad.max(axis=0))
 
 
-def _inside_any(box: Box, hits: Iterable[_Hit]) -> bool:
-    """True when most of ``box`` lies inside the (padded-enough) box of one of ``hits``."""
-    area = max(box.area, 1e-6)
+def _inside_fraction(quad: Quad, hits: Iterable[_Hit]) -> float:
+    """The largest fraction of ``quad`` inside the (padded) outline of one *read* of ``hits``.
+
+    Outlines, not their bounding boxes: a rotated code's box also holds what lies beside
+    it (another code, or a huge bogus read's box holding a real code).
+    """
+    area = _area(quad)
+    best = 0.0
     for h in hits:
         if h.label == LABEL_UNREAD and h.source.startswith("locate:"):
             continue
-        if box.intersection(h.box.pad(0.15)) >= _INSIDE * area:
-            return True
-    return False
+        best = max(best, _overlap(quad, _padded(h.quad, 0.15, h.linear)) / area)
+    return best
+
+
+def _area(quad: Quad) -> float:
+    return max(float(cv2.contourArea(cv2.convexHull(quad.astype(np.float32)))), 1e-6)
+
+
+def _overlap(a: Quad, b: Quad) -> float:
+    """Area shared by the convex hulls of ``a`` and ``b``."""
+    hull_a, hull_b = (cv2.convexHull(q.astype(np.float32)) for q in (a, b))
+    shared, _ = cv2.intersectConvexConvex(hull_a, hull_b)
+    return float(shared)
 
 
 def _dedupe(hits: list[_Hit]) -> list[_Hit]:
@@ -475,7 +502,9 @@ def _dedupe(hits: list[_Hit]) -> list[_Hit]:
 
 
 def _finding(hit: _Hit, padding: float) -> Finding:
-    quad = _padded(hit.quad, padding, hit.linear)
+    # The outline of a code that was not read (a damaged read, a located texture) is less
+    # sure than a decoded one: it gets twice the padding.
+    quad = _padded(hit.quad, 2 * padding if hit.label == LABEL_UNREAD else padding, hit.linear)
     polygon = tuple((float(x), float(y)) for x, y in quad)
     box = Box(float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max()))
     return Finding(
