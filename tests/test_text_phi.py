@@ -176,3 +176,24 @@ def test_ocr_misread_email_and_bare_age_next_to_patient_ids():
     assert "EMAIL" in labels("laura.johnsonSexample.ory")
     assert "AGE" in labels("55y", context="DOB: 4/5/36")
     assert labels("55y") == set()
+
+
+def test_label_and_value_without_a_separator():
+    # Handwriting has no colon; a read can lose the spaces.
+    assert phi.field_label("DOB 14 Jun 1998") == ("DOB", "14 jun 1998")
+    assert phi.field_label("DoB14Jun1998") == ("DOB", "14jun1998")
+    assert phi.field_label("MRN 00482133") == ("MRN", "00482133")
+    # Needs a label word and a value with >= 4 digits.
+    assert phi.field_label("Room 1350") is None
+    assert phi.field_label("Age 45") == ("AGE", "")
+    lines = [line("DOB 21Ju1939", 10, 10, 120), line("Diet regular", 10, 200, 100)]
+    layout.decide(lines)
+    assert [x.label for x in lines] == ["DOB", None]
+
+
+def test_state_and_zip_without_the_city():
+    assert "ADDRESS" in labels("1, CA 46407")
+    assert "ADDRESS" in labels(",CA46407")
+    assert labels("in 10000 steps") == set()
+    assert labels("Open 7 days, OK 24/7") == set()
+
