@@ -197,3 +197,12 @@ def test_state_and_zip_without_the_city():
     assert labels("in 10000 steps") == set()
     assert labels("Open 7 days, OK 24/7") == set()
 
+
+def test_overlapping_halves_of_a_split_line_are_judged_joined():
+    # The detector grows each box, so halves of one line can overlap by most of a line height.
+    lines = [line("PRUITT,", 10, 10, 80), line("GIOVANNA", 75, 10, 100)]
+    layout.decide(lines)
+    assert [x.label for x in lines] == ["NAME", "NAME"]
+    # A box that is mostly under the first one is not "right of" it.
+    assert layout._right_of(region(10, 10, 200), region(150, 10, 80)) is None
+

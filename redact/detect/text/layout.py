@@ -30,6 +30,8 @@ UNCERTAIN_BELOW = 0.6
 NEAR_LINES = 2.5
 #: A line starting within this many line heights after a PHI line's end continues it.
 CONTINUATION_GAP = 1.2
+#: How far (in line heights) two pieces of one split line may overlap along the line.
+MAX_OVERLAP = 1.5
 #: How far right of a field label (in line heights) its value may start (EHR forms use wide columns).
 RIGHT_GAP = 16.0
 
@@ -127,7 +129,10 @@ def _right_of(a: Region, b: Region) -> float | None:
     gap, across = _offset(a, b)
     _, back = _offset(b, a)
     off = min(abs(across), abs(back) * max(b.height, 1.0) / max(a.height, 1.0))
-    if off < 0.6 and -0.5 < gap < RIGHT_GAP:
+    # Boxes of one line split in two overlap (each is grown by the detector's unclip):
+    # up to MAX_OVERLAP line heights is fine while b's centre lies beyond a's end.
+    after = gap > -0.5 or (gap > -MAX_OVERLAP and gap * max(a.height, 1.0) + b.width / 2 > 0)
+    if off < 0.6 and after and gap < RIGHT_GAP:
         return gap + 8.0 * off
     return None
 
