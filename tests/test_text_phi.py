@@ -206,3 +206,18 @@ def test_overlapping_halves_of_a_split_line_are_judged_joined():
     # A box that is mostly under the first one is not "right of" it.
     assert layout._right_of(region(10, 10, 200), region(150, 10, 80)) is None
 
+
+def test_lengthen_takes_the_longer_find_of_the_same_line_only():
+    short = region(100, 10, 60)
+    longer = layout.lengthen(short, region(95, 11, 100))
+    assert longer is not None
+    xs = [x for x, _ in longer.corners]
+    ys = [y for _, y in longer.corners]
+    assert min(xs) == pytest.approx(95) and max(xs) == pytest.approx(195)
+    assert min(ys) == pytest.approx(10) and max(ys) == pytest.approx(30)
+    assert layout.lengthen(short, region(100, 40, 100)) is None  # the next line down
+    assert layout.lengthen(short, region(100, 10, 55)) is None  # nothing beyond
+    assert layout.lengthen(short, region(300, 10, 60)) is None  # a different word on the row
+    capped = layout.lengthen(short, region(100, 10, 1000))
+    assert capped is not None
+    assert max(x for x, _ in capped.corners) == pytest.approx(160 + 3 * 20)

@@ -149,6 +149,33 @@ def _below(a: Region, b: Region) -> float | None:
     return None
 
 
+def lengthen(region: Region, other: Region, most: float = 3.0) -> Region | None:
+    """``region`` stretched along its line to also hold ``other``, when ``other`` is the same line found longer.
+
+    ``other`` must lie on ``region``'s row (centre within half a line height across, no
+    taller than 1.6 lines), overlap it along the line by at least half the shorter of the
+    two, and reach beyond it; each end grows by at most ``most`` line heights.  ``None``
+    when ``other`` is not such a line or adds nothing.
+    """
+    along, across = _frame(region)
+    c = np.array(region.centre)
+    h = max(region.height, 1.0)
+    pts = np.array(other.corners, np.float64) - c
+    a, b = pts @ along, pts @ across
+    if abs(float(b.mean())) > 0.5 * h or float(b.max() - b.min()) > 1.6 * h:
+        return None
+    lo, hi = -region.width / 2, region.width / 2
+    shared = min(hi, float(a.max())) - max(lo, float(a.min()))
+    if shared < 0.5 * min(region.width, float(a.max() - a.min())):
+        return None
+    new_lo, new_hi = max(lo - most * h, min(lo, float(a.min()))), min(hi + most * h, max(hi, float(a.max())))
+    if new_lo > lo - 0.1 * h and new_hi < hi + 0.1 * h:
+        return None
+    top, bottom = c - across * h / 2, c + across * h / 2
+    corners = (top + new_lo * along, top + new_hi * along, bottom + new_hi * along, bottom + new_lo * along)
+    return Region(tuple((float(x), float(y)) for x, y in corners), region.score)  # type: ignore[arg-type]
+
+
 def _distance(a: Region, b: Region) -> float:
     """Centre distance minus half extents, in ``a``'s line heights (0 when touching)."""
     gap, across = _offset(a, b)
