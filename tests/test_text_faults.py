@@ -206,3 +206,37 @@ def test_text_mode_all_skips_regions_that_do_not_read_as_text():
             return [Reading("·", 0.7) for _ in crops]
 
     assert detector(Noise(), text_mode="all").detect(IMAGE) == []
+
+
+def test_small_phi_lines_are_lengthened_by_an_enlarged_second_look():
+    class ZoomRegions:
+        """Finds "Jane Roe" cut short in the whole image; closer up, the line runs across the crop."""
+
+        max_side = 1600
+
+        def __init__(self):
+            self.calls = []
+
+        def detect(self, image):
+            self.calls.append(image.shape)
+            if image.shape == IMAGE.shape:
+                return [Region(((10.0, 10.0), (50.0, 10.0), (50.0, 30.0), (10.0, 30.0)), 0.9)]
+            h, w = image.shape[:2]
+            return [Region(((0.0, h / 4), (w, h / 4), (w, 3 * h / 4), (0.0, 3 * h / 4)), 0.9)]
+
+    regions = ZoomRegions()
+    d = TextDetector(Settings(), engines=[EchoEngine()], regions=regions)
+    [finding] = d.detect(IMAGE)
+    assert len(regions.calls) == 2
+    assert regions.calls[1][0] > IMAGE.shape[0]  # enlarged: the line is 20 px tall
+    assert finding.box.x1 >= 80  # the end found closer up (the window reaches x = 80) is covered
+
+    class Harmless:
+        name = "harmless"
+
+        def read(self, crops):
+            return [Reading("Radiology", 0.99) for _ in crops]
+
+    regions = ZoomRegions()
+    assert TextDetector(Settings(), engines=[Harmless()], regions=regions).detect(IMAGE) == []
+    assert len(regions.calls) == 1  # no second look without PHI

@@ -176,3 +176,48 @@ def test_ocr_misread_email_and_bare_age_next_to_patient_ids():
     assert "EMAIL" in labels("laura.johnsonSexample.ory")
     assert "AGE" in labels("55y", context="DOB: 4/5/36")
     assert labels("55y") == set()
+
+
+def test_label_and_value_without_a_separator():
+    # Handwriting has no colon; a read can lose the spaces.
+    assert phi.field_label("DOB 14 Jun 1998") == ("DOB", "14 jun 1998")
+    assert phi.field_label("DoB14Jun1998") == ("DOB", "14jun1998")
+    assert phi.field_label("MRN 00482133") == ("MRN", "00482133")
+    # Needs a label word and a value with >= 4 digits.
+    assert phi.field_label("Room 1350") is None
+    assert phi.field_label("Age 45") == ("AGE", "")
+    lines = [line("DOB 21Ju1939", 10, 10, 120), line("Diet regular", 10, 200, 100)]
+    layout.decide(lines)
+    assert [x.label for x in lines] == ["DOB", None]
+
+
+def test_state_and_zip_without_the_city():
+    assert "ADDRESS" in labels("1, CA 46407")
+    assert "ADDRESS" in labels(",CA46407")
+    assert labels("in 10000 steps") == set()
+    assert labels("Open 7 days, OK 24/7") == set()
+
+
+def test_overlapping_halves_of_a_split_line_are_judged_joined():
+    # The detector grows each box, so halves of one line can overlap by most of a line height.
+    lines = [line("PRUITT,", 10, 10, 80), line("GIOVANNA", 75, 10, 100)]
+    layout.decide(lines)
+    assert [x.label for x in lines] == ["NAME", "NAME"]
+    # A box that is mostly under the first one is not "right of" it.
+    assert layout._right_of(region(10, 10, 200), region(150, 10, 80)) is None
+
+
+def test_lengthen_takes_the_longer_find_of_the_same_line_only():
+    short = region(100, 10, 60)
+    longer = layout.lengthen(short, region(95, 11, 100))
+    assert longer is not None
+    xs = [x for x, _ in longer.corners]
+    ys = [y for _, y in longer.corners]
+    assert min(xs) == pytest.approx(95) and max(xs) == pytest.approx(195)
+    assert min(ys) == pytest.approx(10) and max(ys) == pytest.approx(30)
+    assert layout.lengthen(short, region(100, 40, 100)) is None  # the next line down
+    assert layout.lengthen(short, region(100, 10, 55)) is None  # nothing beyond
+    assert layout.lengthen(short, region(300, 10, 60)) is None  # a different word on the row
+    capped = layout.lengthen(short, region(100, 10, 1000))
+    assert capped is not None
+    assert max(x for x, _ in capped.corners) == pytest.approx(160 + 3 * 20)

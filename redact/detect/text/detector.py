@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 
 from redact import models
@@ -33,6 +34,11 @@ PAD = 0.25
 PATIENT_RECORD_FLAG = "patient_record"
 #: Lines read below this confidence get a second engine's reading.
 SECOND_OPINION_BELOW = 0.93
+#: PHI lines less tall than this (pixels as the region detector saw them) are looked at again, closer.
+ZOOM_BELOW = 24.0
+#: Line height (image pixels, enlarged up to :data:`MAX_ZOOM` x) that second look aims for.
+ZOOM_HEIGHT = 32.0
+MAX_ZOOM = 2.0
 
 
 def _reads_as_text(line: Line) -> bool:
@@ -150,7 +156,44 @@ class TextDetector:
             return []
         lines = self.read(image, found, deadline)
         layout.decide(lines, self.settings.text_allow, self.settings.text_deny)
+        self.zoom(image, lines)
         return lines
+
+    def zoom(self, image: RGBImage, lines: Sequence[Line]) -> None:
+        """Lengthen small PHI lines to what a second, closer look at their ends finds.
+
+        The region detector sees the image scaled to ``text_max_side``; near its
+        resolution limit a line's end can be lost ("Imelda A." found as "Imelda").  Around
+        both ends of every PHI line under :data:`ZOOM_BELOW` pixels tall (as the detector
+        saw it), regions are detected again at full resolution, enlarged so lines are about
+        :data:`ZOOM_HEIGHT` pixels tall; one on the same row that overlaps the line and
+        reaches further stretches it (see :func:`layout.lengthen`).
+        """
+        h, w = image.shape[:2]
+        scale = min(1.0, getattr(self.regions, "max_side", max(h, w)) / max(h, w))
+        small = [line for line in lines if line.label is not None and line.region.height * scale < ZOOM_BELOW]
+        if not small:
+            return
+        heights = sorted(line.region.height for line in small)
+        zoom = float(np.clip(ZOOM_HEIGHT / max(heights[len(heights) // 2], 1.0), 1.0, MAX_ZOOM))
+        boxes = [_end_box(line.region, end) for line in small for end in (0, 1)]
+        for wx0, wy0, wx1, wy1 in _windows(boxes, 0.0, w, h):
+            crop = np.ascontiguousarray(image[wy0:wy1, wx0:wx1, :3])
+            if zoom > 1.0:
+                crop = np.asarray(cv2.resize(crop, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC), np.uint8)
+            try:
+                found = self.regions.detect(crop)
+            except Exception as exc:
+                raise AnalysisError(f"text region detector failed ({type(exc).__name__})") from None
+            for region in found:
+                back = Region(
+                    tuple((x / zoom + wx0, y / zoom + wy0) for x, y in region.corners),  # type: ignore[arg-type]
+                    region.score,
+                )
+                for line in small:
+                    longer = layout.lengthen(line.region, back)
+                    if longer is not None:
+                        line.region = longer
 
     def findings(self, lines: Sequence[Line], mode: TextMode) -> list[Finding]:
         """Turn decided lines into findings for ``mode`` (labels only, never text)."""
@@ -213,6 +256,21 @@ class TextDetector:
             moved = Box(finding.box.x0 + wx0, finding.box.y0 + wy0, finding.box.x1 + wx0, finding.box.y1 + wy0)
             leaks.append(Finding(Kind.TEXT, moved, finding.confidence, "text-verify", finding.label, polygon or None))
         return leaks
+
+
+def _bounds(polygon: Sequence[tuple[float, float]]) -> Box:
+    xs = [p[0] for p in polygon]
+    ys = [p[1] for p in polygon]
+    return Box(min(xs), min(ys), max(xs), max(ys))
+
+
+def _end_box(region: Region, end: int, reach: float = 1.5) -> Box:
+    """A square ``2 * reach`` line heights wide around the start (``end=0``) or end (``1``) of a line."""
+    c = region.corners
+    (x0, y0), (x1, y1) = (c[0], c[3]) if end == 0 else (c[1], c[2])
+    r = reach * region.height
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return Box(cx - r, cy - r, cx + r, cy + r)
 
 
 def _windows(boxes: list[Box], margin: float, width: int, height: int) -> list[tuple[int, int, int, int]]:

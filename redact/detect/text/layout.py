@@ -30,6 +30,8 @@ UNCERTAIN_BELOW = 0.6
 NEAR_LINES = 2.5
 #: A line starting within this many line heights after a PHI line's end continues it.
 CONTINUATION_GAP = 1.2
+#: How far (in line heights) two pieces of one split line may overlap along the line.
+MAX_OVERLAP = 1.5
 #: How far right of a field label (in line heights) its value may start (EHR forms use wide columns).
 RIGHT_GAP = 16.0
 
@@ -127,7 +129,10 @@ def _right_of(a: Region, b: Region) -> float | None:
     gap, across = _offset(a, b)
     _, back = _offset(b, a)
     off = min(abs(across), abs(back) * max(b.height, 1.0) / max(a.height, 1.0))
-    if off < 0.6 and -0.5 < gap < RIGHT_GAP:
+    # Boxes of one line split in two overlap (each is grown by the detector's unclip):
+    # up to MAX_OVERLAP line heights is fine while b's centre lies beyond a's end.
+    after = gap > -0.5 or (gap > -MAX_OVERLAP and gap * max(a.height, 1.0) + b.width / 2 > 0)
+    if off < 0.6 and after and gap < RIGHT_GAP:
         return gap + 8.0 * off
     return None
 
@@ -142,6 +147,33 @@ def _below(a: Region, b: Region) -> float | None:
     if 0.5 < down < 2.2 and -1.5 < left < a.width / h + 0.5:
         return down
     return None
+
+
+def lengthen(region: Region, other: Region, most: float = 3.0) -> Region | None:
+    """``region`` stretched along its line to also hold ``other``, when ``other`` is the same line found longer.
+
+    ``other`` must lie on ``region``'s row (centre within half a line height across, no
+    taller than 1.6 lines), overlap it along the line by at least half the shorter of the
+    two, and reach beyond it; each end grows by at most ``most`` line heights.  ``None``
+    when ``other`` is not such a line or adds nothing.
+    """
+    along, across = _frame(region)
+    c = np.array(region.centre)
+    h = max(region.height, 1.0)
+    pts = np.array(other.corners, np.float64) - c
+    a, b = pts @ along, pts @ across
+    if abs(float(b.mean())) > 0.5 * h or float(b.max() - b.min()) > 1.6 * h:
+        return None
+    lo, hi = -region.width / 2, region.width / 2
+    shared = min(hi, float(a.max())) - max(lo, float(a.min()))
+    if shared < 0.5 * min(region.width, float(a.max() - a.min())):
+        return None
+    new_lo, new_hi = max(lo - most * h, min(lo, float(a.min()))), min(hi + most * h, max(hi, float(a.max())))
+    if new_lo > lo - 0.1 * h and new_hi < hi + 0.1 * h:
+        return None
+    top, bottom = c - across * h / 2, c + across * h / 2
+    corners = (top + new_lo * along, top + new_hi * along, bottom + new_hi * along, bottom + new_lo * along)
+    return Region(tuple((float(x), float(y)) for x, y in corners), region.score)  # type: ignore[arg-type]
 
 
 def _distance(a: Region, b: Region) -> float:

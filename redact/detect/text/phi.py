@@ -68,6 +68,11 @@ class Match:
     end: int
 
 
+#: US state and territory codes (upper case).
+_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
+    "OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI"
+)
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _SEP = r"[/\-.]"
 
@@ -178,6 +183,14 @@ RECOGNISERS: tuple[Recogniser, ...] = (
             Pattern("apt", r"\b(?:apt|unit|suite|ste)\.?\s?#?\s?\w{1,5}\b", 0.3),
         ),
         context=("address", "addr", "home", "street", "city", "zip", "residence", "lives"),
+    ),
+    Recogniser(
+        "ADDRESS",
+        # A US state code and ZIP without the city ("…, CA 46407"): the city was read as a
+        # separate line, or misread.  Case-sensitive, so "in 10000 steps" is not a state.
+        (Pattern("state_zip", rf"\b(?:{_STATES})\s?,?\s*\d{{5}}(?:-\d{{4}})?(?!\d)", 0.5),),
+        context=("address", "addr", "home", "street", "city", "zip", "residence", "lives"),
+        flags=0,
     ),
     Recogniser(
         "PLATE",
@@ -561,6 +574,13 @@ def field_label(text: str) -> tuple[str, str] | None:
     low = fold(text).lower().strip()
     m = re.match(r"^\s*([a-z][a-z .]{0,24}?)\s*(?:#|no\.?|number)?\s*[:#\-]\s*(.*)$", low)
     if m:
+        key = label_key(m.group(1))
+        if key in FIELD_LABELS:
+            return FIELD_LABELS[key], m.group(2).strip()
+    # No separator ("DOB 14 Jun 1998", handwriting; "DoB14Jun1998", a read that lost the
+    # spaces): a label directly followed by a value holding at least four digits.
+    m = re.match(r"^\s*([a-z][a-z .]{0,24}?)\s*(\d.*)$", low)
+    if m and sum(ch.isdigit() for ch in m.group(2)) >= 4:
         key = label_key(m.group(1))
         if key in FIELD_LABELS:
             return FIELD_LABELS[key], m.group(2).strip()
