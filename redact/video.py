@@ -48,8 +48,9 @@ Progress = Callable[[int, int], None]
 #: The per-frame face pass: one scale, no mirrored pass (keyframes get the full search).
 FAST_TUNING = Tuning(upscales=(), downscale=False, flip=False)
 #: Camera motion between two frames (fraction of the longer side) above which every frame
-#: gets the face pass, not only every ``video_detect_every``-th (whip pans, hand-held shake).
-FAST_MOTION = 0.015
+#: gets the face pass, not only every ``video_detect_every``-th (whip pans).  Slower pans
+#: need no extra passes: track boxes follow the camera (benchmarks/README.md#video).
+FAST_MOTION = 0.03
 
 #: Keyframes: the photo search for small and large faces, without the mirrored passes
 #: (the frames around a keyframe are a better second look than a mirror image) and with
