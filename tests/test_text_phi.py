@@ -1,5 +1,6 @@
 """PHI recognisers and the layout rules, on text alone (no OCR, fast)."""
 
+import numpy as np
 import pytest
 
 from redact.detect.text import layout, phi
@@ -221,3 +222,85 @@ def test_lengthen_takes_the_longer_find_of_the_same_line_only():
     capped = layout.lengthen(short, region(100, 10, 1000))
     assert capped is not None
     assert max(x for x, _ in capped.corners) == pytest.approx(160 + 3 * 20)
+
+
+def test_labels_read_without_spaces_or_cut_short():
+    assert phi.field_label("DateofBirth:") == ("DOB", "")
+    assert phi.field_label("DateofBirth: 05/08/1944") == ("DOB", "05/08/1944")
+    assert phi.field_label("PatientNam") == ("NAME", "")  # "Patient Name:" with its end lost
+    # Too short to guess, or missing too much of the label.
+    assert phi.field_label("Patien") is None
+    assert phi.field_label("Emergency") is None
+    assert phi.field_label("Patients") is None
+
+
+def turned(x: float, y: float, w: float, degrees: int, h: float = 20) -> Region:
+    """A region laid out in a record's own frame, then the record turned by ``degrees`` about (500, 500).
+
+    Corners stay in reading order (as :meth:`TextDetector.read` leaves them).
+    """
+    t = np.radians(degrees)
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    pts = [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+    return Region(tuple(tuple(float(v) for v in rot @ np.array(p) + 500) for p in pts), 0.9)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("degrees", [0, 7, 90, 97, 180, 270, 263])
+def test_label_value_pairs_in_the_records_own_reading_direction(degrees):
+    def at(text, x, y, w, conf=0.95):
+        return Line(turned(x, y, w, degrees), [Reading(text, conf)])
+
+    lines = [
+        at("Discharge Summary for today", 0, 0, 300),
+        at("Name:", 0, 40, 60),
+        at("Juba", 110, 40, 40),  # harmless alone, found short
+        at("Diet regular as tolerated", 0, 80, 260),
+        at("Pain goal three", 0, 120, 200),
+        at("Date of Birth:", 0, 160, 140),
+        at("Spring 1950", 0, 190, 110),  # below its label
+        at("Room", 0, 240, 50),
+        at("east wing three", 70, 240, 180),
+    ]
+    layout.decide(lines)
+    assert [x.label for x in lines] == [None, None, "NAME", None, None, None, "DOB", None, None]
+
+
+@pytest.mark.parametrize("degrees", [0, 90, 180, 270, 185])
+def test_short_labels_take_the_reading_direction_of_their_neighbours(degrees):
+    lines = [
+        Line(turned(0, 0, 300, degrees), [Reading("Discharge Summary for today", 0.95)]),
+        Line(turned(0, 30, 40, degrees), [Reading("MRN", 0.95)]),
+        Line(turned(0, 60, 60, degrees), [Reading("blue", 0.95)]),  # below the label
+        Line(turned(0, 90, 300, degrees), [Reading("Diet regular as tolerated", 0.95)]),
+    ]
+    # The short label's own box is drawn the wrong way round (as a detector may leave it).
+    c = lines[1].region.corners
+    lines[1].region = Region((c[2], c[3], c[0], c[1]), 0.9)
+    layout.decide(lines)
+    assert [x.label for x in lines] == [None, None, "MRN", None]
+
+
+def test_a_bare_label_pairs_even_when_another_reading_of_it_looked_like_phi():
+    # Steep lines are read both ways up; the wrong way up can look like a name.
+    label = Line(region(10, 10, 120), [Reading("WEN Wweneg", 0.15), Reading("PatientNam", 0.96)])
+    lines = [label, Line(region(150, 10, 40), [Reading("Juba", 0.96)])]
+    layout.decide(lines, lex=phi.Lexicon(frozenset({"WEN"}), frozenset()))
+    assert lines[1].label == "NAME"
+    # A label with its value in the same line leaves the next box alone.
+    lines = [line("Name: Jane Roe", 10, 10, 140), line("Blue", 260, 10, 40)]
+    layout.decide(lines)
+    assert lines[1].label is None
+
+
+def test_a_short_value_is_extended_to_its_rows_end():
+    lines = [line("Name:", 10, 10, 60), line("Juba", 90, 10, 40)]
+    layout.decide(lines)
+    xs = [x for x, _ in lines[1].region.corners]
+    assert min(xs) == pytest.approx(90) and max(xs) == pytest.approx(130 + layout.EXTEND * 20)
+    # ... but not over the next text on the row, nor when it is long already.
+    lines = [line("Name:", 10, 10, 60), line("Juba", 90, 10, 40), line("Sex:", 150, 10, 40)]
+    layout.decide(lines)
+    assert max(x for x, _ in lines[1].region.corners) == pytest.approx(150 - 0.3 * 20)
+    lines = [line("Name:", 10, 10, 60), line("Julia Andrews", 90, 10, 130)]
+    layout.decide(lines)
+    assert max(x for x, _ in lines[1].region.corners) == pytest.approx(220)

@@ -32,6 +32,10 @@ NEAR_LINES = 2.5
 CONTINUATION_GAP = 1.2
 #: How far (in line heights) two pieces of one split line may overlap along the line.
 MAX_OVERLAP = 1.5
+#: A label's value narrower than this (in line heights) may have been found short ...
+SHORT_VALUE = 3.0
+#: ... and is extended along its row by up to this many line heights (less when text follows).
+EXTEND = 3.0
 #: How far right of a field label (in line heights) its value may start (EHR forms use wide columns).
 RIGHT_GAP = 16.0
 
@@ -46,6 +50,7 @@ class Line:
     score: float = 0.0
     is_field_label: bool = False
     field_entity: str | None = None
+    field_inline: bool = False  # the label's value is in the same line ("Name: Jane Roe")
     pattern_phi: bool = False  # PHI by its own text (not by layout)
     notes: list[str] = field(default_factory=list)
 
@@ -64,10 +69,12 @@ class Line:
 
 
 def _reoriented(region: Region, along: np.ndarray) -> Region:
-    """The same line (centre, width, height) re-drawn along the unit vector ``along``."""
+    """The same line (centre, width, height) re-drawn along the unit vector ``along``.
+
+    ``along`` is the reading direction; "down" (the next line) is ``along`` turned a
+    quarter clockwise on the image -- for upside-down or sideways text too.
+    """
     across = np.array([-along[1], along[0]])
-    if across[1] < 0:
-        across = -across
     c = np.array(region.centre)
     hw, hh = region.width / 2, region.height / 2
     pts = [c - hw * along - hh * across, c + hw * along - hh * across, c + hw * along + hh * across]
@@ -79,8 +86,10 @@ def frames(regions: Sequence[Region]) -> list[Region]:
     """Regions re-oriented to a steadier reading direction, for the layout rules.
 
     A short word ("Age", "MRN") has a poorly defined angle; under perspective a few
-    degrees decide which row its value is on.  Each short region takes the mean
-    direction of the (up to) three nearest long lines (width >= 4 line heights).
+    degrees decide which row its value is on.  Each short region takes the reading
+    direction of the (up to) three nearest long lines (width >= 4 line heights): their
+    common axis, pointing the way most of them read (a record held sideways or upside
+    down reads that way throughout).
     """
     long = [r for r in regions if r.width >= 4 * r.height]
     out = []
@@ -90,12 +99,19 @@ def frames(regions: Sequence[Region]) -> list[Region]:
             continue
         c = np.array(region.centre)
         nearest = sorted(long, key=lambda r: float(np.linalg.norm(np.array(r.centre) - c)))[:3]
-        along = np.zeros(2)
+        units = []
         for r in nearest:
-            a = np.array(r.corners[1]) - np.array(r.corners[0])
-            along += a / max(np.linalg.norm(a), 1e-6)
-        norm = np.linalg.norm(along)
-        out.append(_reoriented(region, along / norm) if norm > 1e-6 else region)
+            a = np.array(r.corners[1], np.float64) - np.array(r.corners[0], np.float64)
+            units.append(a / max(float(np.linalg.norm(a)), 1e-6))
+        axis = sum((u if u @ units[0] >= 0 else -u for u in units), np.zeros(2))
+        norm = float(np.linalg.norm(axis))
+        if norm <= 1e-6:
+            out.append(region)
+            continue
+        along = axis / norm
+        if sum(float(u @ along) for u in units) < 0:
+            along = -along
+        out.append(_reoriented(region, along))
     return out
 
 
@@ -135,6 +151,25 @@ def _right_of(a: Region, b: Region) -> float | None:
     if off < 0.6 and after and gap < RIGHT_GAP:
         return gap + 8.0 * off
     return None
+
+
+def _gap_after(a: Region, b: Region) -> float | None:
+    """Gap (in ``a``'s line heights) from ``a``'s end to ``b``'s start when ``b`` follows ``a`` on its row."""
+    gap, across = _offset(a, b)
+    along, _ = _frame(a)
+    ahead = float((np.array(b.centre) - np.array(a.centre)) @ along) > 0
+    return gap if ahead and abs(across) < 0.6 else None
+
+
+def extend(region: Region, by: float) -> Region:
+    """``region`` lengthened at its end (in reading direction) by ``by`` line heights (not shortened)."""
+    if by <= 0:
+        return region
+    along, _ = _frame(region)
+    d = along * by * max(region.height, 1.0)
+    c = [np.array(p, np.float64) for p in region.corners]
+    corners = (c[0], c[1] + d, c[2] + d, c[3])
+    return Region(tuple((float(x), float(y)) for x, y in corners), region.score)  # type: ignore[arg-type]
 
 
 def _below(a: Region, b: Region) -> float | None:
@@ -214,8 +249,10 @@ def decide(
                 entity, rest = labelled
                 line.is_field_label = True
                 line.field_entity = entity
-                if rest and any(ch.isalnum() for ch in rest) and line.score < 0.8:
-                    line.label, line.score, line.pattern_phi = entity, 0.8, True
+                if rest and any(ch.isalnum() for ch in rest):
+                    line.field_inline = True
+                    if line.score < 0.8:
+                        line.label, line.score, line.pattern_phi = entity, 0.8, True
             for match in phi.classify(text, context, lex):
                 if match.score > line.score:
                     line.label, line.score, line.pattern_phi = match.label, match.score, True
@@ -236,7 +273,9 @@ def decide(
                         part.label, part.score, part.pattern_phi = best.label, best.score, True
     # Layout: values right of / below a bare field label.
     for i, line in enumerate(lines):
-        if not line.is_field_label or line.pattern_phi or line.field_entity is None:
+        # A bare label pairs with its value even when another reading of it (the wrong
+        # way up, say) looked like PHI by itself; a label with its value inline does not.
+        if not line.is_field_label or line.field_inline or line.field_entity is None:
             continue
         right = [
             (g, j)
@@ -245,10 +284,17 @@ def decide(
         ]
         below = [(d, j) for j, o in enumerate(lines) if j != i and (d := _below(frame[i], frame[j])) is not None]
         target = min(right)[1] if right else (min(below)[1] if below else None)
-        if target is not None and (lines[target].label is None or lines[target].score < 0.8):
-            value = lines[target]
-            if not (value.is_field_label and value.field_entity is not None and not value.pattern_phi):
-                value.label, value.score = line.field_entity, max(value.score, 0.8)
+        if target is None:
+            continue
+        value = lines[target]
+        if value.is_field_label and value.field_entity is not None and not value.pattern_phi:
+            continue
+        if value.label is None or value.score < 0.8:
+            value.label, value.score = line.field_entity, max(value.score, 0.8)
+        if value.region.width < SHORT_VALUE * max(value.region.height, 1.0):
+            # A value found short ("Julia A." as "Juba"): cover on to its row's end.
+            row = [_gap_after(frame[target], frame[k]) for k in range(len(lines)) if k != target]
+            value.region = extend(frame[target], min([EXTEND, *(g - 0.3 for g in row if g is not None)]))
     # Continuations: a PHI line split in two by the detector (a gap, a bend) stays PHI.
     changed = True
     while changed:

@@ -574,19 +574,46 @@ def field_label(text: str) -> tuple[str, str] | None:
     low = fold(text).lower().strip()
     m = re.match(r"^\s*([a-z][a-z .]{0,24}?)\s*(?:#|no\.?|number)?\s*[:#\-]\s*(.*)$", low)
     if m:
-        key = label_key(m.group(1))
-        if key in FIELD_LABELS:
-            return FIELD_LABELS[key], m.group(2).strip()
+        entity = _label_entity(label_key(m.group(1)))
+        if entity is not None:
+            return entity, m.group(2).strip()
     # No separator ("DOB 14 Jun 1998", handwriting; "DoB14Jun1998", a read that lost the
     # spaces): a label directly followed by a value holding at least four digits.
     m = re.match(r"^\s*([a-z][a-z .]{0,24}?)\s*(\d.*)$", low)
     if m and sum(ch.isdigit() for ch in m.group(2)) >= 4:
-        key = label_key(m.group(1))
-        if key in FIELD_LABELS:
-            return FIELD_LABELS[key], m.group(2).strip()
-    key = label_key(low)
+        entity = _label_entity(label_key(m.group(1)))
+        if entity is not None:
+            return entity, m.group(2).strip()
+    entity = _label_entity(label_key(low))
+    return (entity, "") if entity is not None else None
+
+
+#: Field labels with their spaces removed ("dateofbirth"), for reads that lost the spaces.
+_SQUEEZED_LABELS: dict[str, str] = {k.replace(" ", ""): v for k, v in FIELD_LABELS.items()}
+#: A read may lose at most this many characters off a long label's end ("PatientNam").
+_CUT_OFF = 2
+#: ...when what is left has at least this many letters.
+_CUT_MIN = 8
+
+
+def _label_entity(key: str) -> str | None:
+    """Entity of a label key as printed, read without its spaces, or with its end cut off.
+
+    PP-OCR drops the spaces of small print ("DateofBirth:"), and a region found a little
+    short loses the label's end ("Patient Name:" read "PatientNam").  A squeezed read of
+    at least :data:`_CUT_MIN` letters that a squeezed label starts with, missing at most
+    :data:`_CUT_OFF` letters, counts as that label.
+    """
     if key in FIELD_LABELS:
-        return FIELD_LABELS[key], ""
+        return FIELD_LABELS[key]
+    squeezed = key.replace(" ", "")
+    if squeezed in _SQUEEZED_LABELS:
+        return _SQUEEZED_LABELS[squeezed]
+    if len(squeezed) < _CUT_MIN:
+        return None
+    for label, entity in _SQUEEZED_LABELS.items():
+        if label.startswith(squeezed) and len(label) - len(squeezed) <= _CUT_OFF:
+            return entity
     return None
 
 
