@@ -374,7 +374,19 @@ def analyse_video(
     most_covers = -1
     width, height = run.info.display_size
 
+    failed = False
+
     def emit(frame: VideoFrame, covers: list[policy.Cover], covered: RGB | None) -> None:
+        nonlocal failed
+        if failed:
+            return  # an earlier frame failed: the file fails; write nothing more
+        try:
+            _emit(frame, covers, covered)
+        except BaseException:
+            failed = True
+            raise
+
+    def _emit(frame: VideoFrame, covers: list[policy.Cover], covered: RGB | None) -> None:
         nonlocal most_covers
         want_preview = preview and len(covers) > most_covers
         if writer is None and not want_preview:

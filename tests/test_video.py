@@ -357,11 +357,11 @@ def test_a_crash_mid_stream_leaves_no_output(tmp_path, sprite, monkeypatch):
     calls = {"n": 0}
     real = analyzer.analyse
 
-    def flaky(pixels: np.ndarray) -> Any:
+    def flaky(pixels: np.ndarray, **kwargs: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("detector crashed")
-        return real(pixels)
+        return real(pixels, **kwargs)
 
     monkeypatch.setattr(analyzer, "analyse", flaky)
     job = pipeline.Job(clip, tmp_path / "out" / "crash.mp4")
@@ -371,6 +371,31 @@ def test_a_crash_mid_stream_leaves_no_output(tmp_path, sprite, monkeypatch):
         analyzer.close()
     assert result.status is Status.FAILED and result.exit_code == 7
     assert not (tmp_path / "out" / "crash.mp4").exists()
+    assert [p for p in (tmp_path / "out").glob("*")] == []
+
+
+def test_an_encoder_error_on_the_background_thread_fails_the_file(tmp_path, sprite, monkeypatch):
+    from redact.errors import OutputError
+    from redact.media.video import VideoWriter
+
+    clip = make_video(tmp_path / "enc.mp4", sprite, frames=20)
+    real = VideoWriter.write
+    calls = {"n": 0}
+
+    def failing(self: VideoWriter, *args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 7:
+            raise OutputError("disk full", self.dest)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(VideoWriter, "write", failing)
+    analyzer = pipeline.Analyzer(Settings(face_method=FaceMethod.FILL))
+    try:
+        result = pipeline.process(pipeline.Job(clip, tmp_path / "out" / "enc.mp4"), Mode.CLEAN, analyzer)
+    finally:
+        analyzer.close()
+    assert calls["n"] == 7  # nothing written after the failure
+    assert result.status is Status.FAILED and result.exit_code == 5
     assert [p for p in (tmp_path / "out").glob("*")] == []
 
 
