@@ -176,3 +176,20 @@ def test_dlib_hog_detector_is_selectable_and_fails_closed_without_dlib(monkeypat
     monkeypatch.setattr(dlib_faces, "load_dlib", broken)
     with pytest.raises(MissingDependencyError):
         detect.create("dlib-hog", Settings())
+
+
+def test_face_model_takes_any_input_size_in_memory_only():
+    """The exported graph declares a fixed 32x32 input; it is freed in memory, not on disk."""
+    import hashlib
+
+    import onnx as onnx_pkg
+
+    from redact.detect import onnx
+    from redact.models import MODELS, model_path
+
+    path = model_path("centerface")
+    data = onnx.with_free_image_size(path, "face")
+    graph = onnx_pkg.load_from_string(data)
+    dims = [d.dim_param or d.dim_value for d in graph.graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["batch", 3, "height", "width"]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == MODELS["centerface"].sha256
