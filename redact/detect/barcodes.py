@@ -205,10 +205,8 @@ class BarcodeDetector:
         saves its checks and a second crop decode.  Covers, not outlines, are compared: a
         1-D read's outline is a scan line.
         """
-        covers = [_padded(h.quad, self.settings.barcode_padding, h.linear) for h in hits]
-        return [
-            cand for cand in candidates if not any(_overlap(cand.quad, c) >= _INSIDE * _area(cand.quad) for c in covers)
-        ]
+        padding = self.settings.barcode_padding
+        return [c for c in candidates if _inside_fraction(c.quad, hits, padding, located=True) < _INSIDE]
 
     def _full_res_pass(self, gray: GrayImage, scale: float) -> list[_Hit]:
         """The full-resolution decode pass, for images the search pass saw scaled down.
@@ -452,22 +450,19 @@ def _padded(quad: Quad, padding: float, linear: bool) -> Quad:
     return np.array([p0 - du * uh - dv * vh, p1 + du * uh - dv * vh, p2 + du * uh + dv * vh, p3 - du * uh + dv * vh])
 
 
-def _box(quad: Quad) -> Box:
-    return Box(*quad.min(axis=0), *quad.max(axis=0))
+def _inside_fraction(quad: Quad, hits: Iterable[_Hit], padding: float = 0.15, located: bool = False) -> float:
+    """The largest fraction of ``quad`` inside the outline, padded by ``padding``, of one of ``hits``.
 
-
-def _inside_fraction(quad: Quad, hits: Iterable[_Hit]) -> float:
-    """The largest fraction of ``quad`` inside the (padded) outline of one *read* of ``hits``.
-
-    Outlines, not their bounding boxes: a rotated code's box also holds what lies beside
-    it (another code, or a huge bogus read's box holding a real code).
+    Only reads count unless ``located`` (then located regions too).  Outlines, not their
+    bounding boxes: a rotated code's box also holds what lies beside it (another code, or
+    a huge bogus read's box holding a real code).
     """
     area = _area(quad)
     best = 0.0
     for h in hits:
-        if h.label == LABEL_UNREAD and h.source.startswith("locate:"):
+        if not located and h.label == LABEL_UNREAD and h.source.startswith("locate:"):
             continue
-        best = max(best, _overlap(quad, _padded(h.quad, 0.15, h.linear)) / area)
+        best = max(best, _overlap(quad, _padded(h.quad, padding, h.linear)) / area)
     return best
 
 
