@@ -146,18 +146,22 @@ class TextDetector:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise AnalysisError("text detector needs an RGB uint8 image")
         deadline = time.monotonic() + self.settings.ocr_timeout_s
-        try:
-            found = self.regions.detect(image)
-        except (AnalysisError, MissingDependencyError):
-            raise
-        except Exception as exc:
-            raise AnalysisError(f"text region detector failed ({type(exc).__name__})") from None
+        found = self._regions_in(image)
         if not found:
             return []
         lines = self.read(image, found, deadline)
         layout.decide(lines, self.settings.text_allow, self.settings.text_deny)
         self.zoom(image, lines)
         return lines
+
+    def _regions_in(self, image: RGBImage) -> list[Region]:
+        """The region detector's text regions in ``image``; any failure fails the file."""
+        try:
+            return self.regions.detect(image)
+        except (AnalysisError, MissingDependencyError):
+            raise
+        except Exception as exc:
+            raise AnalysisError(f"text region detector failed ({type(exc).__name__})") from None
 
     def zoom(self, image: RGBImage, lines: Sequence[Line]) -> None:
         """Lengthen small PHI lines to what a second, closer look at their ends finds.
@@ -181,11 +185,7 @@ class TextDetector:
             crop = np.ascontiguousarray(image[wy0:wy1, wx0:wx1, :3])
             if zoom > 1.0:
                 crop = np.asarray(cv2.resize(crop, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC), np.uint8)
-            try:
-                found = self.regions.detect(crop)
-            except Exception as exc:
-                raise AnalysisError(f"text region detector failed ({type(exc).__name__})") from None
-            for region in found:
+            for region in self._regions_in(crop):
                 back = Region(
                     tuple((x / zoom + wx0, y / zoom + wy0) for x, y in region.corners),  # type: ignore[arg-type]
                     region.score,
@@ -256,12 +256,6 @@ class TextDetector:
             moved = Box(finding.box.x0 + wx0, finding.box.y0 + wy0, finding.box.x1 + wx0, finding.box.y1 + wy0)
             leaks.append(Finding(Kind.TEXT, moved, finding.confidence, "text-verify", finding.label, polygon or None))
         return leaks
-
-
-def _bounds(polygon: Sequence[tuple[float, float]]) -> Box:
-    xs = [p[0] for p in polygon]
-    ys = [p[1] for p in polygon]
-    return Box(min(xs), min(ys), max(xs), max(ys))
 
 
 def _end_box(region: Region, end: int, reach: float = 1.5) -> Box:
