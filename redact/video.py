@@ -196,11 +196,7 @@ class VideoAnalysis:
 
     def _fast_motion(self, index: int) -> bool:
         """True when the camera moved fast since the last frame: then every frame is detected."""
-        before, now = self._offsets.get(index - 1), self._offsets.get(index)
-        if before is None or now is None:
-            return False
-        moved = math.hypot(now[0] - before[0], now[1] - before[1])
-        return moved > FAST_MOTION * max(self.info.display_size)
+        return math.hypot(*self._camera(index - 1, index)) > FAST_MOTION * max(self.info.display_size)
 
     @staticmethod
     def _faces(detector: CenterFaceDetector | None, rgb: RGB) -> list[Finding]:
