@@ -8,11 +8,11 @@ Results come back as they finish; the caller orders them if it needs to.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from redact.config import Settings
+from redact.cores import usable_cores
 from redact.errors import AnalysisError
 from redact.pipeline import Analyzer, Job, failed, process
 from redact.types import FileResult, Mode
@@ -22,10 +22,7 @@ _worker_state: dict[str, object] = {}
 
 def default_jobs() -> int:
     """Worker processes to use by default: one per CPU this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 def _init_worker(settings: Settings, mode: Mode, threads: int) -> None:

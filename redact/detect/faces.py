@@ -15,7 +15,6 @@ code is never imported or run.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 import cv2
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redact.config import Settings
+from redact.cores import usable_cores
 from redact.detect import onnx
 from redact.detect.base import RGBImage, register
 from redact.errors import AnalysisError
@@ -158,8 +158,7 @@ class CenterFaceNet:
         path = model_path("centerface")
         # Threads: OpenCV's setting, which the batch executor narrows per worker, capped by
         # the cores this process may use (containers, taskset), so workers do not oversubscribe.
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        threads = max(1, min(cv2.getNumThreads(), cores))
+        threads = max(1, min(cv2.getNumThreads(), usable_cores()))
         self._session = onnx.session(onnx.with_free_image_size(path, "face"), threads, "face")
         self._input = self._session.get_inputs()[0].name
 
