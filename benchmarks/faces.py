@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._data import BUCKETS, XYXY, Sample, Tally, box_mask, iter_sets
 from redact.config import Settings
-from redact.detect.faces import CenterFaceDetector
+from redact.detect.faces import CenterFaceDetector, Tuning
 from redact.policy import cover_boxes
 
 Image = npt.NDArray[np.uint8]
@@ -36,8 +36,8 @@ Mask = npt.NDArray[np.bool_]
 Method = Callable[[Image], tuple[list[XYXY], Mask]]
 
 
-def ours(settings: Settings) -> Method:
-    detector = CenterFaceDetector(settings)
+def ours(settings: Settings, tuning: Tuning | None = None) -> Method:
+    detector = CenterFaceDetector(settings, tuning)
 
     def run(image: Image) -> tuple[list[XYXY], Mask]:
         h, w = image.shape[:2]
@@ -125,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-deface", action="store_true", help="skip the deface baseline")
     parser.add_argument("--threshold", type=float, default=None, help="override Settings.face_threshold")
     parser.add_argument("--threads", type=int, default=2, help="OpenCV threads")
+    parser.add_argument("--plain", action="store_true", help="also run redact's detector without the second look")
     args = parser.parse_args(argv)
     cv2.setNumThreads(args.threads)
 
@@ -136,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("deface is not installed: skipping the baseline", file=sys.stderr)
         else:
             methods["deface 1.5.0 default (t=0.2, 1x, ellipse 1.3)"] = baseline
+    if args.plain:
+        methods["redact centerface, no second look"] = ours(settings, Tuning(second_look=False))
     methods[f"redact centerface (t={settings.face_threshold:g})"] = ours(settings)
 
     found = False

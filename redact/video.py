@@ -45,8 +45,8 @@ from redact.types import Box, FileResult, Finding, Flag, Kind, Mode
 #: Called with (frames done, frames expected or 0 when unknown).
 Progress = Callable[[int, int], None]
 
-#: The per-frame face pass: one scale, no mirrored pass (keyframes get the full search).
-FAST_TUNING = Tuning(upscales=(), downscale=False, flip=False)
+#: The per-frame face pass: one scale, no mirrored pass, no second look (keyframes get the full search).
+FAST_TUNING = Tuning(upscales=(), downscale=False, flip=False, second_look=False)
 #: Camera motion between two frames (fraction of the longer side) above which every frame
 #: gets the face pass, not only every ``video_detect_every``-th (whip pans).  Slower pans
 #: need no extra passes: track boxes follow the camera (benchmarks/README.md#video).

