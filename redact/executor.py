@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from redact.config import Settings
-from redact.cores import usable_cores
+from redact.cores import set_thread_budget, usable_cores
 from redact.errors import AnalysisError
 from redact.pipeline import Analyzer, Job, failed, process
 from redact.types import FileResult, Mode
@@ -21,14 +21,12 @@ _worker_state: dict[str, object] = {}
 
 
 def default_jobs() -> int:
-    """Worker processes to use by default: one per CPU this process may run on."""
+    """Cores to use by default (``--jobs``): every CPU this process may run on."""
     return usable_cores()
 
 
 def _init_worker(settings: Settings, mode: Mode, threads: int) -> None:
-    import cv2
-
-    cv2.setNumThreads(threads)
+    set_thread_budget(threads)  # before the detectors are built: they read it
     _worker_state["analyzer"] = Analyzer(settings)
     _worker_state["mode"] = mode
 
@@ -46,14 +44,17 @@ def run_parallel(
     settings: Settings,
     workers: int,
     on_result: Callable[[int, FileResult], None],
+    threads: int = 1,
 ) -> None:
     """Process ``jobs`` in ``workers`` processes, calling ``on_result(index, result)`` as each ends.
+
+    Each worker's analysis keeps at most ``threads`` threads busy (its thread budget, see
+    :mod:`redact.cores`): ``workers * threads`` should not exceed the cores to be used.
 
     At most ``2 * workers`` jobs are queued at a time, so a huge folder does not pile up
     in memory.  A worker that dies fails its file (never skips it).  Ctrl-C cancels what
     has not started; outputs are atomic, so nothing is left half-written.
     """
-    threads = max(1, default_jobs() // workers)
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(settings, mode, threads)

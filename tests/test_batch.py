@@ -79,8 +79,8 @@ def test_output_folder_inside_input_is_not_walked(folder: Path):
 
 def test_parallel_results_equal_serial_and_keep_order(folder: Path):
     jobs = plan_jobs([folder], Mode.SCAN, None)
-    serial = run(jobs, Mode.SCAN, Settings(), workers=1)
-    parallel = run(jobs, Mode.SCAN, Settings(), workers=2)
+    serial = run(jobs, Mode.SCAN, Settings(), cores=1)
+    parallel = run(jobs, Mode.SCAN, Settings(), cores=2)
     assert [r.path for r in parallel] == [j.path for j in jobs]
     assert [(r.status, len(r.findings)) for r in parallel] == [(r.status, len(r.findings)) for r in serial]
     assert [r.status for r in serial] == [Status.CLEAN, Status.FINDINGS, Status.CLEAN]
