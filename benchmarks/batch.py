@@ -1,14 +1,15 @@
 """Batch throughput: 1 vs 2 cores (``--jobs``), and a second run on an unchanged folder (cache).
 
-    python benchmarks/batch.py [--files 500] [--keep DIR] [--old-style]
+    python benchmarks/batch.py [--files 500] [--keep DIR] [--old-style] [--wait-idle S]
 
 Builds a folder of ``--files`` media files: the repo's samples, images from
 ``../shared/faces`` and the clips in ``../shared/video`` when present, with 5% of the
 files corrupted (truncated or garbage).  Then runs ``redact clean`` three times through
 the real CLI (``--jobs 1``: one process on one core; ``--jobs 2``: two workers with one
 thread each; ``--jobs 2`` again on the unchanged folder) and prints a markdown table:
-seconds, files/s, CPU seconds and cores kept busy, speed-up, exit code, the load average
-before each run, and whether every corrupt file is listed as failed.
+seconds, files/s, CPU seconds and cores kept busy, the cores other processes kept busy
+meanwhile (the machine may be shared; ``--wait-idle S`` waits for a quiet moment before
+each run), speed-up, exit code, and whether every corrupt file is listed as failed.
 
 ``--old-style`` adds the run that ``--jobs 1`` was before the thread budget: one process
 with two threads (what a single file still gets with ``--jobs 2``), run by patching the
@@ -83,10 +84,31 @@ ONE_PROCESS = (
 )
 
 
-def run(folder: Path, out: Path, jobs: int, one_process: bool = False) -> tuple[float, int, dict[str, object], float]:
-    """``(seconds, exit code, JSON report, CPU seconds of redact and its children)``."""
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy since boot (Linux ``/proc/stat``)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(limit_s: float, busy: float = 0.15, window_s: float = 10.0) -> float:
+    """Wait (at most ``limit_s``) until the machine is nearly idle for ``window_s``; return the wait."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit_s:
+        before = busy_seconds()
+        time.sleep(window_s)
+        if (busy_seconds() - before) / window_s < busy:
+            break
+    return time.perf_counter() - started
+
+
+def run(
+    folder: Path, out: Path, jobs: int, one_process: bool = False
+) -> tuple[float, int, dict[str, object], float, float]:
+    """``(seconds, exit code, JSON report, CPU seconds of redact and its children, of all others)``."""
     entry = ["-c", ONE_PROCESS] if one_process else ["-m", "redact"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    machine = busy_seconds()
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, *entry, "clean", str(folder), "-o", str(out), "-j", str(jobs), "--json", "-q"],
@@ -96,7 +118,8 @@ def run(folder: Path, out: Path, jobs: int, one_process: bool = False) -> tuple[
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return elapsed, proc.returncode, json.loads(proc.stdout), cpu
+    others = max(0.0, busy_seconds() - machine - cpu)
+    return elapsed, proc.returncode, json.loads(proc.stdout), cpu, others
 
 
 def main() -> None:
@@ -104,6 +127,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--keep", type=Path, help="build the folder here and keep it")
     parser.add_argument("--old-style", action="store_true", help="also run one process with two threads")
+    parser.add_argument(
+        "--wait-idle", type=float, default=0.0, metavar="S", help="before each run, wait up to S s for an idle machine"
+    )
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="redact-batch-"))
     folder = work / "in"
@@ -114,10 +140,13 @@ def main() -> None:
         print(f"note: {SHARED} not found; using the repo's samples only")
     rows = []
 
-    def timed(name: str, out: str, jobs: int, one_process: bool = False) -> tuple[float, int, dict[str, object], float]:
-        load = os.getloadavg()[0]
+    def timed(
+        name: str, out: str, jobs: int, one_process: bool = False
+    ) -> tuple[float, int, dict[str, object], float, float]:
+        if args.wait_idle:
+            wait_idle(args.wait_idle)
         result = run(folder, work / out, jobs, one_process)
-        rows.append((name, *result, load))
+        rows.append((name, *result))
         return result
 
     one = timed("`--jobs 1`: 1 worker, 1 thread, first run", "out1", 1)
@@ -126,12 +155,14 @@ def main() -> None:
     if args.old_style:
         timed("old `--jobs 1`: 1 worker, 2 threads, first run", "out3", 2, one_process=True)
     print(f"\n{args.files} files ({len(corrupt)} corrupt, {len(videos)} videos) on {os.cpu_count()} CPUs\n")
-    print("| run | seconds | files/s | CPU s | cores busy | speed-up vs `--jobs 1` | exit code | load before |")
+    print(
+        "| run | seconds | files/s | CPU s | cores busy | other processes' cores | speed-up vs `--jobs 1` | exit code |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, seconds, code, _, cpu, load in rows:
+    for name, seconds, code, _, cpu, others in rows:
         print(
             f"| {name} | {seconds:.1f} | {args.files / seconds:.1f} | {cpu:.1f} | {cpu / seconds:.2f} "
-            f"| {one[0] / seconds:.2f}x | {code} | {load:.2f} |"
+            f"| {others / seconds:.2f} | {one[0] / seconds:.2f}x | {code} |"
         )
     report = two[2]
     files = report["files"] if isinstance(report, dict) else []
