@@ -8,12 +8,13 @@ Results come back as they finish; the caller orders them if it needs to.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 from collections.abc import Callable, Sequence
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from redact.config import Settings
 from redact.cores import set_thread_budget, usable_cores
-from redact.errors import AnalysisError
+from redact.errors import AnalysisError, RedactError
 from redact.pipeline import Analyzer, Job, failed, process
 from redact.types import FileResult, Mode
 
@@ -25,13 +26,31 @@ def default_jobs() -> int:
     return usable_cores()
 
 
+class WorkerStartError(Exception):
+    """A worker could not build its detectors; carries the typed error it hit."""
+
+    def __init__(self, error: RedactError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 def _init_worker(settings: Settings, mode: Mode, threads: int) -> None:
     set_thread_budget(threads)  # before the detectors are built: they read it
-    _worker_state["analyzer"] = Analyzer(settings)
     _worker_state["mode"] = mode
+    try:
+        analyzer = Analyzer(settings)
+        _worker_state["analyzer"] = analyzer
+        # Pool workers leave through multiprocessing's exit hooks, not atexit: stop the
+        # detectors' helper processes (the pre-started Tesseract) there.
+        multiprocessing.util.Finalize(analyzer, analyzer.close, exitpriority=10)
+    except RedactError as exc:  # e.g. a missing model: raised with the first file (run_parallel)
+        _worker_state["error"] = exc
 
 
 def _work(index: int, job: Job) -> tuple[int, FileResult]:
+    error = _worker_state.get("error")
+    if isinstance(error, RedactError):
+        raise WorkerStartError(error)
     analyzer = _worker_state["analyzer"]
     mode = _worker_state["mode"]
     assert isinstance(analyzer, Analyzer) and isinstance(mode, Mode)
@@ -83,6 +102,8 @@ def _drain(
         index, job = pending.pop(future)
         try:
             _, result = future.result()
+        except WorkerStartError as exc:  # no worker can analyse anything: stop, as in-process would
+            raise exc.error from None
         except Exception as exc:  # the worker died (crash, OOM kill): the file is unsafe
             result = failed(job, AnalysisError(f"worker process failed ({type(exc).__name__})"))
         on_result(index, result)

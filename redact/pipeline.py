@@ -335,34 +335,36 @@ def _run_todo(
     finish: Callable[[int, FileResult], None],
     on_progress: Callable[[Path, int, int], None] | None,
 ) -> None:
-    """Process the ``(index, job)`` pairs of :func:`run` that need analysis, on ``cores`` cores."""
-    # Built here even for a pool: a missing model fails the run at once, clearly.
-    analyzer = Analyzer(settings)
-    # Videos run here, one at a time, with per-frame progress and this process's thread
-    # budget (all the cores asked for); photos may go to a pool.
+    """Process the ``(index, job)`` pairs of :func:`run` that need analysis, on ``cores`` cores.
+
+    Photos go to a pool when more than one worker is planned; the workers build their own
+    detectors (no probe here: a worker that cannot, say for a missing model, stops the run
+    with that error at its first file).  Videos run here, one at a time, with per-frame
+    progress and this process's thread budget (all the cores asked for).
+    """
     videos: list[tuple[int, Job]] = []
     photos: list[tuple[int, Job]] = []
     for item in todo:
         is_video = discover.sniff_file(item[1].path) is discover.MediaType.VIDEO
         (videos if is_video else photos).append(item)
-    try:
-        workers, threads = worker_plan(cores, len(photos))
-        if workers > 1:
-            from redact.executor import run_parallel
+    workers, threads = worker_plan(cores, len(photos))
+    if workers > 1:
+        from redact.executor import run_parallel
 
-            analyzer.close()  # only a probe: the workers build their own
-            order = [i for i, _ in photos]
-            run_parallel(
-                [j for _, j in photos],
-                mode,
-                settings,
-                workers,
-                lambda k, result: finish(order[k], result),
-                threads,
-            )
-            photos = []
-            if videos:
-                analyzer = Analyzer(settings)
+        order = [i for i, _ in photos]
+        run_parallel(
+            [j for _, j in photos],
+            mode,
+            settings,
+            workers,
+            lambda k, result: finish(order[k], result),
+            threads,
+        )
+        photos = []
+    if not photos and not videos:
+        return
+    analyzer = Analyzer(settings)
+    try:
         for index, job in photos + videos:
             report = None
             if on_progress is not None:
