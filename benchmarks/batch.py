@@ -1,12 +1,19 @@
-"""Batch throughput: 1 vs 2 workers, and a second run on an unchanged folder (cache).
+"""Batch throughput: 1 vs 2 cores (``--jobs``), and a second run on an unchanged folder (cache).
 
-    python benchmarks/batch.py [--files 500] [--keep DIR]
+    python benchmarks/batch.py [--files 500] [--keep DIR] [--old-style] [--wait-idle S]
 
 Builds a folder of ``--files`` media files: the repo's samples, images from
 ``../shared/faces`` and the clips in ``../shared/video`` when present, with 5% of the
 files corrupted (truncated or garbage).  Then runs ``redact clean`` three times through
-the real CLI and prints a markdown table: seconds, files/s, speed-up, exit code, and
-whether every corrupt file is listed as failed.
+the real CLI (``--jobs 1``: one process on one core; ``--jobs 2``: two workers with one
+thread each; ``--jobs 2`` again on the unchanged folder) and prints a markdown table:
+seconds, files/s, CPU seconds and cores kept busy, the cores other processes kept busy
+meanwhile (the machine may be shared; ``--wait-idle S`` waits for a quiet moment before
+each run), speed-up, exit code, and whether every corrupt file is listed as failed.
+
+``--old-style`` adds the run that ``--jobs 1`` was before the thread budget: one process
+with two threads (what a single file still gets with ``--jobs 2``), run by patching the
+worker plan to one worker.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import itertools
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -70,21 +78,58 @@ def build(folder: Path, n: int, seed: int = 0) -> tuple[set[str], set[str]]:
     return corrupt, videos
 
 
-def run(folder: Path, out: Path, jobs: int) -> tuple[float, int, dict[str, object]]:
+#: ``python -m redact`` with every batch run in one process, keeping the whole thread budget.
+ONE_PROCESS = (
+    "import redact.pipeline as p; p.worker_plan = lambda cores, files: (1, cores); from redact.cli import main; main()"
+)
+
+
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy since boot (Linux ``/proc/stat``)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(limit_s: float, busy: float = 0.15, window_s: float = 10.0) -> float:
+    """Wait (at most ``limit_s``) until the machine is nearly idle for ``window_s``; return the wait."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit_s:
+        before = busy_seconds()
+        time.sleep(window_s)
+        if (busy_seconds() - before) / window_s < busy:
+            break
+    return time.perf_counter() - started
+
+
+def run(
+    folder: Path, out: Path, jobs: int, one_process: bool = False
+) -> tuple[float, int, dict[str, object], float, float]:
+    """``(seconds, exit code, JSON report, CPU seconds of redact and its children, of all others)``."""
+    entry = ["-c", ONE_PROCESS] if one_process else ["-m", "redact"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    machine = busy_seconds()
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "redact", "clean", str(folder), "-o", str(out), "-j", str(jobs), "--json", "-q"],
+        [sys.executable, *entry, "clean", str(folder), "-o", str(out), "-j", str(jobs), "--json", "-q"],
         capture_output=True,
         text=True,
     )
     elapsed = time.perf_counter() - started
-    return elapsed, proc.returncode, json.loads(proc.stdout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    others = max(0.0, busy_seconds() - machine - cpu)
+    return elapsed, proc.returncode, json.loads(proc.stdout), cpu, others
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--keep", type=Path, help="build the folder here and keep it")
+    parser.add_argument("--old-style", action="store_true", help="also run one process with two threads")
+    parser.add_argument(
+        "--wait-idle", type=float, default=0.0, metavar="S", help="before each run, wait up to S s for an idle machine"
+    )
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="redact-batch-"))
     folder = work / "in"
@@ -94,17 +139,31 @@ def main() -> None:
     if not (SHARED / "faces").is_dir():
         print(f"note: {SHARED} not found; using the repo's samples only")
     rows = []
-    one = run(folder, work / "out1", 1)
-    rows.append(("1 worker, first run", *one))
-    two = run(folder, work / "out2", 2)
-    rows.append(("2 workers, first run", *two))
-    again = run(folder, work / "out2", 2)
-    rows.append(("2 workers, unchanged folder (cache)", *again))
+
+    def timed(
+        name: str, out: str, jobs: int, one_process: bool = False
+    ) -> tuple[float, int, dict[str, object], float, float]:
+        if args.wait_idle:
+            wait_idle(args.wait_idle)
+        result = run(folder, work / out, jobs, one_process)
+        rows.append((name, *result))
+        return result
+
+    one = timed("`--jobs 1`: 1 worker, 1 thread, first run", "out1", 1)
+    two = timed("`--jobs 2`: 2 workers, 1 thread each, first run", "out2", 2)
+    again = timed("`--jobs 2`, unchanged folder (cache)", "out2", 2)
+    if args.old_style:
+        timed("old `--jobs 1`: 1 worker, 2 threads, first run", "out3", 2, one_process=True)
     print(f"\n{args.files} files ({len(corrupt)} corrupt, {len(videos)} videos) on {os.cpu_count()} CPUs\n")
-    print("| run | seconds | files/s | speed-up vs 1 worker | exit code |")
-    print("|---|---:|---:|---:|---:|")
-    for name, seconds, code, _ in rows:
-        print(f"| {name} | {seconds:.1f} | {args.files / seconds:.1f} | {one[0] / seconds:.2f}x | {code} |")
+    print(
+        "| run | seconds | files/s | CPU s | cores busy | other processes' cores | speed-up vs `--jobs 1` | exit code |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, seconds, code, _, cpu, others in rows:
+        print(
+            f"| {name} | {seconds:.1f} | {args.files / seconds:.1f} | {cpu:.1f} | {cpu / seconds:.2f} "
+            f"| {others / seconds:.2f} | {one[0] / seconds:.2f}x | {code} |"
+        )
     report = two[2]
     files = report["files"] if isinstance(report, dict) else []
     failed = {

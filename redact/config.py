@@ -131,7 +131,8 @@ class Settings:
     #: Video: copy the audio track unchanged (default: drop it; voices identify people).
     keep_audio: bool = False
 
-    #: Worker processes for batches; 0 means one per CPU.
+    #: CPU cores to use (``--jobs``); 0 means every usable core.  A batch runs up to this
+    #: many files at once in worker processes and shares the cores out among their threads.
     jobs: int = 0
     #: Glob patterns (matched against paths relative to a given folder) a file must match
     #: to be picked from a folder; empty means every image.

@@ -8,12 +8,13 @@ Results come back as they finish; the caller orders them if it needs to.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 from collections.abc import Callable, Sequence
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from redact.config import Settings
-from redact.cores import usable_cores
-from redact.errors import AnalysisError
+from redact.cores import set_thread_budget, usable_cores
+from redact.errors import AnalysisError, RedactError
 from redact.pipeline import Analyzer, Job, failed, process
 from redact.types import FileResult, Mode
 
@@ -21,19 +22,35 @@ _worker_state: dict[str, object] = {}
 
 
 def default_jobs() -> int:
-    """Worker processes to use by default: one per CPU this process may run on."""
+    """Cores to use by default (``--jobs``): every CPU this process may run on."""
     return usable_cores()
 
 
-def _init_worker(settings: Settings, mode: Mode, threads: int) -> None:
-    import cv2
+class WorkerStartError(Exception):
+    """A worker could not build its detectors; carries the typed error it hit."""
 
-    cv2.setNumThreads(threads)
-    _worker_state["analyzer"] = Analyzer(settings)
+    def __init__(self, error: RedactError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _init_worker(settings: Settings, mode: Mode, threads: int) -> None:
+    set_thread_budget(threads)  # before the detectors are built: they read it
     _worker_state["mode"] = mode
+    try:
+        analyzer = Analyzer(settings)
+        _worker_state["analyzer"] = analyzer
+        # Pool workers leave through multiprocessing's exit hooks, not atexit: stop the
+        # detectors' helper processes (the pre-started Tesseract) there.
+        multiprocessing.util.Finalize(analyzer, analyzer.close, exitpriority=10)
+    except RedactError as exc:  # e.g. a missing model: raised with the first file (run_parallel)
+        _worker_state["error"] = exc
 
 
 def _work(index: int, job: Job) -> tuple[int, FileResult]:
+    error = _worker_state.get("error")
+    if isinstance(error, RedactError):
+        raise WorkerStartError(error)
     analyzer = _worker_state["analyzer"]
     mode = _worker_state["mode"]
     assert isinstance(analyzer, Analyzer) and isinstance(mode, Mode)
@@ -46,14 +63,17 @@ def run_parallel(
     settings: Settings,
     workers: int,
     on_result: Callable[[int, FileResult], None],
+    threads: int = 1,
 ) -> None:
     """Process ``jobs`` in ``workers`` processes, calling ``on_result(index, result)`` as each ends.
+
+    Each worker's analysis keeps at most ``threads`` threads busy (its thread budget, see
+    :mod:`redact.cores`): ``workers * threads`` should not exceed the cores to be used.
 
     At most ``2 * workers`` jobs are queued at a time, so a huge folder does not pile up
     in memory.  A worker that dies fails its file (never skips it).  Ctrl-C cancels what
     has not started; outputs are atomic, so nothing is left half-written.
     """
-    threads = max(1, default_jobs() // workers)
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(settings, mode, threads)
@@ -82,6 +102,8 @@ def _drain(
         index, job = pending.pop(future)
         try:
             _, result = future.result()
+        except WorkerStartError as exc:  # no worker can analyse anything: stop, as in-process would
+            raise exc.error from None
         except Exception as exc:  # the worker died (crash, OOM kill): the file is unsafe
             result = failed(job, AnalysisError(f"worker process failed ({type(exc).__name__})"))
         on_result(index, result)

@@ -23,6 +23,7 @@ from redact import detect, discover, obscure, policy, records
 from redact.baseline import Baseline
 from redact.cache import ResultCache
 from redact.config import Settings, TextMode
+from redact.cores import thread_budget_of, usable_cores, worker_plan
 from redact.detect.text import TextDetector
 from redact.detect.text.layout import Line
 from redact.errors import AnalysisError, ExitCode, InputError, OutputError, RedactError
@@ -274,14 +275,18 @@ def run(
     settings: Settings,
     on_result: Callable[[FileResult], None] | None = None,
     *,
-    workers: int = 1,
+    cores: int | None = None,
     cache_dir: Path | None = None,
     baseline: Baseline | None = None,
     on_progress: Callable[[Path, int, int], None] | None = None,
 ) -> list[FileResult]:
     """Process every job; one bad file never stops the others.  Results keep job order.
 
-    ``workers > 1`` runs files in that many processes (models loaded once per worker).
+    ``cores`` is how many CPU cores to use (``--jobs``; default: every usable core).
+    Photos run in ``min(cores, photos)`` processes (models loaded once per worker; in this
+    process when that is one), each with a thread budget of ``cores // workers``
+    (:mod:`redact.cores`): ``cores=1`` uses one core, and a single file gets them all.
+    Videos run here, one at a time, with all ``cores``.
     With ``cache_dir`` (clean mode), files whose input, settings and output are unchanged
     since the last run there are not processed again.  Files a ``baseline`` approves pass
     as clean without analysis.  ``on_progress(path, done, total)`` reports frames of videos.
@@ -311,42 +316,62 @@ def run(
             else:
                 todo.append((index, job))
         if todo:
-            # Built here even for a pool: a missing model fails the run at once, clearly.
-            analyzer = Analyzer(settings)
-            # Videos run here, one at a time, with per-frame progress (their detectors use
-            # every core already); photos may go to a pool.
-            videos: list[tuple[int, Job]] = []
-            photos: list[tuple[int, Job]] = []
-            for item in todo:
-                is_video = discover.sniff_file(item[1].path) is discover.MediaType.VIDEO
-                (videos if is_video else photos).append(item)
-            try:
-                if workers > 1 and len(photos) > 1:
-                    from redact.executor import run_parallel
-
-                    analyzer.close()  # only a probe: the workers build their own
-                    order = [i for i, _ in photos]
-                    run_parallel(
-                        [j for _, j in photos],
-                        mode,
-                        settings,
-                        min(workers, len(photos)),
-                        lambda k, result: finish(order[k], result),
-                    )
-                    photos = []
-                    if videos:
-                        analyzer = Analyzer(settings)
-                for index, job in photos + videos:
-                    report = None
-                    if on_progress is not None:
-                        report = functools.partial(on_progress, job.path)
-                    finish(index, process(job, mode, analyzer, report))
-            finally:
-                analyzer.close()
+            cores = usable_cores() if cores is None else max(1, cores)
+            # This process's detectors (the probe, photos run here, videos) use up to all
+            # the cores asked for; pool workers get their share (worker_plan).
+            with thread_budget_of(cores):
+                _run_todo(todo, mode, settings, cores, finish, on_progress)
     finally:
         if cache is not None:
             cache.save()
     return [r for r in results if r is not None]
+
+
+def _run_todo(
+    todo: list[tuple[int, Job]],
+    mode: Mode,
+    settings: Settings,
+    cores: int,
+    finish: Callable[[int, FileResult], None],
+    on_progress: Callable[[Path, int, int], None] | None,
+) -> None:
+    """Process the ``(index, job)`` pairs of :func:`run` that need analysis, on ``cores`` cores.
+
+    Photos go to a pool when more than one worker is planned; the workers build their own
+    detectors (no probe here: a worker that cannot, say for a missing model, stops the run
+    with that error at its first file).  Videos run here, one at a time, with per-frame
+    progress and this process's thread budget (all the cores asked for).
+    """
+    videos: list[tuple[int, Job]] = []
+    photos: list[tuple[int, Job]] = []
+    for item in todo:
+        is_video = discover.sniff_file(item[1].path) is discover.MediaType.VIDEO
+        (videos if is_video else photos).append(item)
+    workers, threads = worker_plan(cores, len(photos))
+    if workers > 1:
+        from redact.executor import run_parallel
+
+        order = [i for i, _ in photos]
+        run_parallel(
+            [j for _, j in photos],
+            mode,
+            settings,
+            workers,
+            lambda k, result: finish(order[k], result),
+            threads,
+        )
+        photos = []
+    if not photos and not videos:
+        return
+    analyzer = Analyzer(settings)
+    try:
+        for index, job in photos + videos:
+            report = None
+            if on_progress is not None:
+                report = functools.partial(on_progress, job.path)
+            finish(index, process(job, mode, analyzer, report))
+    finally:
+        analyzer.close()
 
 
 def _precheck(job: Job, claimed: dict[Path, Path]) -> FileResult | None:

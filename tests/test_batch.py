@@ -79,11 +79,21 @@ def test_output_folder_inside_input_is_not_walked(folder: Path):
 
 def test_parallel_results_equal_serial_and_keep_order(folder: Path):
     jobs = plan_jobs([folder], Mode.SCAN, None)
-    serial = run(jobs, Mode.SCAN, Settings(), workers=1)
-    parallel = run(jobs, Mode.SCAN, Settings(), workers=2)
+    serial = run(jobs, Mode.SCAN, Settings(), cores=1)
+    parallel = run(jobs, Mode.SCAN, Settings(), cores=2)
     assert [r.path for r in parallel] == [j.path for j in jobs]
     assert [(r.status, len(r.findings)) for r in parallel] == [(r.status, len(r.findings)) for r in serial]
     assert [r.status for r in serial] == [Status.CLEAN, Status.FINDINGS, Status.CLEAN]
+
+
+def test_a_worker_that_cannot_build_its_detectors_stops_the_run(folder: Path, tmp_path: Path):
+    # No probe in the main process: the workers' own error (here a missing consent store)
+    # must stop the run with its typed error, not fail each file as a crashed worker.
+    from redact.errors import UsageError
+
+    jobs = plan_jobs([folder], Mode.SCAN, None)
+    with pytest.raises(UsageError, match="consent store not found"):
+        run(jobs, Mode.SCAN, Settings(consent_store=tmp_path / "missing.json"), cores=2)
 
 
 def test_second_run_uses_cache_and_a_changed_file_is_redone(folder: Path, tmp_path: Path):

@@ -74,7 +74,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only problems on stderr.")]
 JobsOpt = Annotated[
     int | None,
-    typer.Option("--jobs", "-j", help="Worker processes (default: one per CPU).", show_default=False),
+    typer.Option(
+        "--jobs",
+        "-j",
+        help="CPU cores to use: up to N files at once, sharing the N cores (default: every usable core).",
+        show_default=False,
+    ),
 ]
 ThresholdOpt = Annotated[
     float | None,
@@ -332,7 +337,7 @@ def _run(
             mode,
             settings,
             on_result=view.file_done,
-            workers=settings.jobs or default_jobs(),
+            cores=settings.jobs or default_jobs(),
             cache_dir=outdir if cache else None,
             baseline=baseline,
             on_progress=view.frames,

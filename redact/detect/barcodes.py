@@ -56,6 +56,7 @@ import cv2
 import numpy as np
 
 from redact.config import Settings
+from redact.cores import thread_budget
 from redact.detect.base import RGBImage, register
 from redact.detect.code_locate import Candidate, GrayImage, LocateTuning, Quad, locate, locate_fine, looks_printed
 from redact.errors import AnalysisError, MissingDependencyError
@@ -158,15 +159,16 @@ class BarcodeDetector:
         gray = _gray(image)
         small, scale = _scaled(gray, self.settings.barcode_max_side)
         fine_bars = max(gray.shape) > LocateTuning().max_side
-        # zxing releases the GIL: its full-resolution pass (for large images) runs on a
-        # second thread while the scaled-down pass and the decode-free locators run here.
+        # zxing releases the GIL: with a thread budget of two or more, its full-resolution
+        # pass (for large images) runs on a second thread while the scaled-down pass and the
+        # decode-free locators run here; with one, after them.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="redact-zxing") as pool:
-            full_res = pool.submit(self._full_res_pass, gray, scale)
+            full_res = pool.submit(self._full_res_pass, gray, scale) if thread_budget() > 1 else None
             hits = _read(self._zx, small, scale, thorough=True)
             located = [replace(c, quad=c.quad / scale) for c in _guard(lambda: locate(small))]
             # The texture test above ran scaled down, blind to bars a pixel or two wide.
             fine = _guard(lambda: locate_fine(gray)) if fine_bars else []
-            hits += full_res.result()
+            hits += full_res.result() if full_res is not None else self._full_res_pass(gray, scale)
         hits += self._judged(image, located, hits)
         hits += self._judged(image, self._fine(fine, hits), hits)
         hits = self._retry_unread(gray, hits)
@@ -221,8 +223,8 @@ class BarcodeDetector:
     def _retry_unread(self, gray: GrayImage, hits: list[_Hit]) -> list[_Hit]:
         """Give each located-but-unread region one full-resolution decode attempt.
 
-        The attempts run on up to two threads (zxing and OpenCV release the GIL); the
-        result keeps the order of ``hits``.
+        The attempts run on up to two threads, within the thread budget (zxing and OpenCV
+        release the GIL); the result keeps the order of ``hits``.
         """
         unread = [
             i for i, h in enumerate(hits) if h.label == LABEL_UNREAD and h.source.startswith("locate:") and not h.extent
@@ -230,7 +232,7 @@ class BarcodeDetector:
         unread = unread[:_MAX_CROP_DECODES]
         if not unread:
             return hits
-        threads = max(1, min(2, cv2.getNumThreads(), len(unread)))
+        threads = max(1, min(2, thread_budget(), len(unread)))
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="redact-zxing") as pool:
             reads = dict(zip(unread, pool.map(lambda i: _read_crop(self._zx, gray, hits[i].quad), unread), strict=True))
         out: list[_Hit] = []

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redact.config import Settings
-from redact.cores import usable_cores
+from redact.cores import thread_budget
 from redact.detect import onnx
 from redact.detect.base import RGBImage, register
 from redact.errors import AnalysisError
@@ -193,9 +193,8 @@ class CenterFaceNet:
 
     def __init__(self) -> None:
         path = model_path("centerface")
-        # Threads: OpenCV's setting, which the batch executor narrows per worker, capped by
-        # the cores this process may use (containers, taskset), so workers do not oversubscribe.
-        threads = max(1, min(cv2.getNumThreads(), usable_cores()))
+        # Threads: this process's share of --jobs (redact.cores), so workers do not oversubscribe.
+        threads = thread_budget()
         self._session = onnx.session(onnx.with_free_image_size(path, "face"), threads, "face")
         self._input = self._session.get_inputs()[0].name
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from redact.cores import thread_budget, usable_cores
 from redact.errors import InputError, MissingDependencyError, OutputError, reason
 from redact.media.atomic import current_umask
 
@@ -161,6 +162,8 @@ class VideoReader:
         # Decoder errors must surface, not be concealed into plausible-looking frames.
         ctx.options = {"err_detect": "crccheck+bitstream+buffer+explode"}
         stream.thread_type = "AUTO"
+        if (threads := _codec_threads()) is not None:
+            ctx.thread_count = threads
         if not ctx.width or not ctx.height:
             raise InputError("video stream has no frame size", self.path)
         if max_pixels is not None and ctx.width * ctx.height > max_pixels:
@@ -277,6 +280,15 @@ def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
     yield from rest
 
 
+def _codec_threads() -> int | None:
+    """Decoder/encoder threads: the thread budget, or ``None`` (FFmpeg's choice: every core).
+
+    Set only when the budget is below the usable cores, so a video run alone is unchanged.
+    """
+    budget = thread_budget()
+    return budget if budget < usable_cores() else None
+
+
 class VideoWriter:
     """Encode display-oriented RGB frames as H.264 in a new file, atomically.
 
@@ -313,6 +325,8 @@ class VideoWriter:
         stream.time_base = info.time_base
         stream.codec_context.time_base = info.time_base
         stream.options = {"crf": str(CRF), "preset": PRESET}
+        if (threads := _codec_threads()) is not None:
+            stream.codec_context.thread_count = threads
         if info.rotation:
             stream.set_display_rotation(info.rotation)
         self._stream = stream
