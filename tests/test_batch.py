@@ -224,3 +224,43 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_outputs(tmp_path: Path):
     for written in out.glob("*.jpg"):
         with Image.open(written) as im:
             im.load()  # every output that exists is complete
+
+
+def test_faces_left_after_covering_are_covered_too():
+    from redact.pipeline import FACE_RECHECKS, cover_faces_left
+    from redact.types import Box, Finding, Kind
+
+    class Stub:
+        """Finds one more 'face' on the first look, then nothing."""
+
+        settings = Settings()
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def faces_left(self, covered):
+            self.calls += 1
+            if self.calls == 1:
+                return [Finding(Kind.FACE, Box(10, 10, 40, 50), 0.2, "centerface", "FACE")]
+            return []
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (100, 120, 3), dtype=np.uint8)
+    first = [Finding(Kind.FACE, Box(70, 20, 100, 60), 0.9, "centerface", "FACE")]
+    stub = Stub()
+    covered, findings = cover_faces_left(image.copy(), first, stub, 120, 100)  # type: ignore[arg-type]
+    assert stub.calls == 2 <= FACE_RECHECKS  # stops once nothing is left
+    assert len(findings) == 2 and findings[0] is first[0]
+    assert not np.array_equal(covered[10:50, 10:40], image[10:50, 10:40])  # the new face is covered
+    assert np.array_equal(covered[80:, 60:], image[80:, 60:])  # elsewhere untouched
+
+
+def test_clean_output_passes_check_for_each_face_method(tmp_path: Path):
+    # The pre-publish flow: clean, then check the written copy (see cover_faces_left).
+    src = tmp_path / "nurse.jpg"
+    shutil.copy(SAMPLES / "astronaut.jpg", src)
+    for method in ("pixelate", "blur", "fill"):
+        out = tmp_path / f"out-{method}"
+        assert invoke("clean", src, "-o", out, "-m", method, "-j", "1").exit_code == ExitCode.OK
+        result = invoke("check", out / "nurse.jpg", "-j", "1")
+        assert result.exit_code == ExitCode.OK, (method, result.stderr)
