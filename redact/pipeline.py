@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -201,9 +201,33 @@ def cover_faces_left(
         again = analyzer.faces_left(np.ascontiguousarray(covered[..., :3]))
         if not again:
             break
-        findings = findings + again
         covered = obscure.apply(covered, policy.plan(again, settings, width, height), settings)
+        findings = _merge_faces(findings, again, width, height)
     return covered, findings
+
+
+def _merge_faces(findings: list[Finding], again: list[Finding], width: int, height: int) -> list[Finding]:
+    """Add ``again`` to ``findings``; one that overlaps a face already found widens its box.
+
+    A face found again on its own cover is the same face: reports count it once, with a box
+    that spans both covers (clipped to the ``width`` x ``height`` frame).
+    """
+    merged = list(findings)
+    for extra in again:
+        for i, known in enumerate(merged):
+            if known.kind is Kind.FACE and known.box.intersection(extra.box) > 0:
+                a, b = known.box, extra.box
+                box = type(a)(
+                    max(0.0, min(a.x0, b.x0)),
+                    max(0.0, min(a.y0, b.y0)),
+                    min(float(width), max(a.x1, b.x1)),
+                    min(float(height), max(a.y1, b.y1)),
+                )
+                merged[i] = replace(known, box=box)
+                break
+        else:
+            merged.append(extra)
+    return merged
 
 
 def process(job: Job, mode: Mode, analyzer: Analyzer, progress: Callable[[int, int], None] | None = None) -> FileResult:

@@ -264,3 +264,19 @@ def test_clean_output_passes_check_for_each_face_method(tmp_path: Path):
         assert invoke("clean", src, "-o", out, "-m", method, "-j", "1").exit_code == ExitCode.OK
         result = invoke("check", out / "nurse.jpg", "-j", "1")
         assert result.exit_code == ExitCode.OK, (method, result.stderr)
+
+
+def test_a_face_found_again_on_its_own_cover_is_reported_once():
+    from redact.pipeline import _merge_faces
+    from redact.types import Box, Finding, Kind
+
+    face = Finding(Kind.FACE, Box(50, 40, 90, 90), 0.9, "centerface", "FACE")
+    text = Finding(Kind.TEXT, Box(0, 0, 30, 10), 0.9, "text", "NAME")
+    again = [
+        Finding(Kind.FACE, Box(40, -5, 100, 95), 0.2, "centerface", "FACE"),  # on the face's cover
+        Finding(Kind.FACE, Box(5, 60, 25, 90), 0.2, "centerface", "FACE"),  # somewhere else
+    ]
+    merged = _merge_faces([text, face], again, 120, 100)
+    assert [f.kind for f in merged] == [Kind.TEXT, Kind.FACE, Kind.FACE]
+    assert merged[1].box == Box(40, 0, 100, 95) and merged[1].confidence == 0.9  # widened, clipped
+    assert merged[2] is again[1]
