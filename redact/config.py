@@ -130,6 +130,9 @@ class Settings:
     video_face_max_side: int = 1280
     #: Video: copy the audio track unchanged (default: drop it; voices identify people).
     keep_audio: bool = False
+    #: ``clean`` (photos): look for faces again on what was covered and cover what is found,
+    #: so that ``check`` passes the written copy (about as costly as the first face search).
+    face_recheck: bool = True
 
     #: CPU cores to use (``--jobs``); 0 means every usable core.  A batch runs up to this
     #: many files at once in worker processes and shares the cores out among their threads.

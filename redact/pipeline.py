@@ -250,7 +250,7 @@ def process(job: Job, mode: Mode, analyzer: Analyzer, progress: Callable[[int, i
         analysis = analyzer.analyse(image.rgb)
         covered, findings = cover(image.pixels, analysis.findings, analyzer, image.width, image.height)
         output = None
-        if mode is Mode.CLEAN and any(f.kind is Kind.FACE for f in findings):
+        if mode is Mode.CLEAN and settings.face_recheck and any(f.kind is Kind.FACE for f in findings):
             covered, findings = cover_faces_left(covered, findings, analyzer, image.width, image.height)
         if mode is Mode.CLEAN:
             assert job.output is not None

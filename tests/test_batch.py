@@ -280,3 +280,11 @@ def test_a_face_found_again_on_its_own_cover_is_reported_once():
     assert [f.kind for f in merged] == [Kind.TEXT, Kind.FACE, Kind.FACE]
     assert merged[1].box == Box(40, 0, 100, 95) and merged[1].confidence == 0.9  # widened, clipped
     assert merged[2] is again[1]
+
+
+def test_face_recheck_can_be_turned_off(tmp_path: Path):
+    from redact.config import load_settings
+
+    (tmp_path / "redact.toml").write_text("face_recheck = false\n")
+    assert load_settings(tmp_path / "redact.toml").face_recheck is False
+    assert Settings().face_recheck is True
