@@ -102,8 +102,6 @@ class Tuning:
     #: shorter than ``large_face``, where crowds put many face-like textures: the second).
     second_look_score: float = 0.10
     second_look_small_score: float = 0.25
-    #: A close-up detection confirms a candidate when it overlaps it at least this much (IoU).
-    second_look_iou: float = 0.3
     #: At most this many candidates per image get a second look (highest scores first).
     second_look_max: int = 64
     #: Off for the per-frame video pass (speed); keyframes and photos have it.
@@ -299,17 +297,6 @@ def run_pass(net: CenterFaceNet, image: RGBImage | _Pyramid, p: Pass, tuning: Tu
     return dets[keep], dets[~keep & _kept(dets, p.candidates)]
 
 
-def _iou_with(found: FloatArray, box: FloatArray) -> FloatArray:
-    """IoU of each row of ``found`` with ``box``."""
-    w = np.clip(np.minimum(found[:, 2], box[2]) - np.maximum(found[:, 0], box[0]), 0, None)
-    h = np.clip(np.minimum(found[:, 3], box[3]) - np.maximum(found[:, 1], box[1]), 0, None)
-    inter = w * h
-    union = (
-        (found[:, 2] - found[:, 0]) * (found[:, 3] - found[:, 1]) + float((box[2] - box[0]) * (box[3] - box[1])) - inter
-    )
-    return np.asarray(inter / np.maximum(union, 1e-9), dtype=np.float32)
-
-
 def _overlaps(found: FloatArray, box: FloatArray) -> npt.NDArray[np.bool_]:
     """Rows of ``found`` that are (part of) the face in ``box``: IoU >= 0.3, or half of either inside the other."""
     w = np.clip(np.minimum(found[:, 2], box[2]) - np.maximum(found[:, 0], box[0]), 0, None)
@@ -354,7 +341,7 @@ def second_look(net: CenterFaceNet, image: RGBImage, box: FloatArray, tuning: Tu
             dets[:, :4] /= s
             dets[:, [0, 2]] += a0
             dets[:, [1, 3]] += b0
-            on_box = dets[_iou_with(dets, box) >= tuning.second_look_iou, 4]
+            on_box = dets[_overlaps(dets, box), 4]
             if on_box.size:
                 best = max(best, float(on_box.max()))
             if best >= tuning.second_look_score:
