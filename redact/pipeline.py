@@ -216,14 +216,8 @@ def _merge_faces(findings: list[Finding], again: list[Finding], width: int, heig
     for extra in again:
         for i, known in enumerate(merged):
             if known.kind is Kind.FACE and known.box.intersection(extra.box) > 0:
-                a, b = known.box, extra.box
-                box = type(a)(
-                    max(0.0, min(a.x0, b.x0)),
-                    max(0.0, min(a.y0, b.y0)),
-                    min(float(width), max(a.x1, b.x1)),
-                    min(float(height), max(a.y1, b.y1)),
-                )
-                merged[i] = replace(known, box=box)
+                box = known.box.union(extra.box)
+                merged[i] = replace(known, box=box.clip(width, height) or box)
                 break
         else:
             merged.append(extra)
@@ -376,8 +370,8 @@ def run(
                 todo.append((index, job))
         if todo:
             cores = usable_cores() if cores is None else max(1, cores)
-            # This process's detectors (the probe, photos run here, videos) use up to all
-            # the cores asked for; pool workers get their share (worker_plan).
+            # This process's detectors (photos run here, videos) use up to all the cores
+            # asked for; pool workers get their share (worker_plan).
             with thread_budget_of(cores):
                 _run_todo(todo, mode, settings, cores, finish, on_progress)
     finally:

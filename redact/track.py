@@ -72,7 +72,7 @@ class Track:
 
     def add(self, frame: int, box: Box, score: float = 1.0) -> None:
         if self.frames and frame == self.frames[-1]:
-            self.boxes[-1] = _union(self.boxes[-1], box)
+            self.boxes[-1] = self.boxes[-1].union(box)
             self.scores[-1] = min(self.scores[-1], score)
             return
         self.frames.append(frame)
@@ -174,7 +174,7 @@ class FaceTracks:
         if frame - track.frames[i - 1] > m.hold:
             return found
         held = _reach(track.boxes[i - 1], track.frames[i - 1], frame, None, camera, m)
-        return _union(found[0], held), min(found[1], track.scores[i - 1])
+        return found[0].union(held), min(found[1], track.scores[i - 1])
 
     def _own_box_at(
         self, track: Track, frame: int, m: Motion, camera: CameraShift | None = None
@@ -254,7 +254,7 @@ def _translate(box: Box, dx: float, dy: float) -> Box:
 def _union_all(boxes: list[Box]) -> Box:
     out = boxes[0]
     for box in boxes[1:]:
-        out = _union(out, box)
+        out = out.union(box)
     return out
 
 
@@ -282,10 +282,6 @@ def _reach(
 
 def _grow(box: Box, steps: int, m: Motion) -> Box:
     return box.pad(min(m.max_growth, m.gap_margin + m.grow_per_frame * abs(steps)))
-
-
-def _union(a: Box, b: Box) -> Box:
-    return Box(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
 
 
 def _iou(a: Box, b: Box) -> float:

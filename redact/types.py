@@ -119,6 +119,10 @@ class Box:
         h = min(self.y1, other.y1) - max(self.y0, other.y0)
         return w * h if w > 0 and h > 0 else 0.0
 
+    def union(self, other: Box) -> Box:
+        """The smallest box holding both."""
+        return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))
+
     def iou(self, other: Box) -> float:
         """Intersection over union with ``other`` (0 for two empty boxes)."""
         inter = self.intersection(other)

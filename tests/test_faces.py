@@ -234,7 +234,7 @@ def test_without_second_look_the_hard_face_is_missed(detector, height, sigma, oc
 
 def test_second_look_finds_nothing_on_a_flat_patch(detector):
     blank = np.full((480, 640, 3), 127, dtype=np.uint8)
-    assert second_look(detector.net, blank, np.array([200, 100, 260, 180, 0.12], np.float32), Tuning()) == 0.0
+    assert second_look(detector.net, blank, np.array([200, 100, 260, 180, 0.12], np.float32), Tuning(), 0.10) == 0.0
 
 
 def test_second_look_candidates_are_planned_below_the_thresholds_only():

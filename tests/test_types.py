@@ -78,3 +78,9 @@ def test_result_round_trips_through_dict():
     )
     again = FileResult.from_dict(r.to_dict())
     assert again.to_dict() == r.to_dict()
+
+
+def test_box_union_holds_both():
+    from redact.types import Box
+
+    assert Box(0, 5, 10, 10).union(Box(8, -2, 20, 6)) == Box(0, -2, 20, 10)

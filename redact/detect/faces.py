@@ -22,7 +22,7 @@ code is never imported or run.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -108,6 +108,11 @@ class Tuning:
     second_look: bool = True
 
 
+def base_scale(width: int, height: int, settings: Settings) -> float:
+    """The base pass's scale: the longer side fits ``face_max_side``; never enlarged."""
+    return min(1.0, settings.face_max_side / max(width, height, 1))
+
+
 def plan_scales(width: int, height: int, settings: Settings, tuning: Tuning) -> list[Pass]:
     """Return the passes for a ``width x height`` image.
 
@@ -117,7 +122,7 @@ def plan_scales(width: int, height: int, settings: Settings, tuning: Tuning) -> 
     large ones.
     """
     longest = max(width, height, 1)
-    base = min(1.0, settings.face_max_side / longest)
+    base = base_scale(width, height, settings)
     t_small = settings.face_threshold
     t_large = settings.face_threshold * tuning.large_factor
     big = tuning.large_face / base  # in original pixels
@@ -309,11 +314,11 @@ def _overlaps(found: FloatArray, box: FloatArray) -> npt.NDArray[np.bool_]:
     return np.asarray(hit, dtype=bool)
 
 
-def second_look(net: CenterFaceNet, image: RGBImage, box: FloatArray, tuning: Tuning) -> float:
+def second_look(net: CenterFaceNet, image: RGBImage, box: FloatArray, tuning: Tuning, score: float) -> float:
     """Score a candidate ``box`` again on a close-up crop (see the module docstring).
 
     Returns the best score of a detection on the box, stopping early once one reaches
-    ``tuning.second_look_score``; 0.0 when nothing is found.
+    ``score`` (detections below it are not looked at); 0.0 when nothing is found.
     """
     x0, y0, x1, y1 = (float(v) for v in box[:4])
     bh = max(y1 - y0, 1.0)
@@ -333,7 +338,7 @@ def second_look(net: CenterFaceNet, image: RGBImage, box: FloatArray, tuning: Tu
         crop = np.asarray(cv2.resize(region, size, interpolation=interp), dtype=np.uint8)
         for flip in (False, True):
             view = np.ascontiguousarray(crop[:, ::-1]) if flip else crop
-            dets = net.forward(view, tuning.second_look_score)
+            dets = net.forward(view, score)
             if not len(dets):
                 continue
             if flip:
@@ -344,7 +349,7 @@ def second_look(net: CenterFaceNet, image: RGBImage, box: FloatArray, tuning: Tu
             on_box = dets[_overlaps(dets, box), 4]
             if on_box.size:
                 best = max(best, float(on_box.max()))
-            if best >= tuning.second_look_score:
+            if best >= score:
                 return best
     return best
 
@@ -389,11 +394,11 @@ class CenterFaceDetector:
             maybe = maybe[found]
         maybe = maybe[: self.tuning.second_look_max]  # NMS left them highest score first
         h, w = image.shape[:2]
-        big = self.tuning.large_face / min(1.0, self.settings.face_max_side / max(w, h, 1))
+        big = self.tuning.large_face / base_scale(w, h, self.settings)
         keep = []
         for row in maybe:
             need = self.tuning.second_look_score if row[3] - row[1] >= big else self.tuning.second_look_small_score
-            keep.append(second_look(self.net, image, row, replace(self.tuning, second_look_score=need)) >= need)
+            keep.append(second_look(self.net, image, row, self.tuning, need) >= need)
         return maybe[np.asarray(keep, dtype=bool)] if keep else maybe
 
     def detect(self, image: RGBImage) -> list[Finding]:
