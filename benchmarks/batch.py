@@ -1,6 +1,6 @@
 """Batch throughput: 1 vs 2 cores (``--jobs``), and a second run on an unchanged folder (cache).
 
-    python benchmarks/batch.py [--files 500] [--keep DIR] [--old-style] [--wait-idle S]
+    python benchmarks/batch.py [--files 500] [--keep DIR] [--old-style] [--abba] [--wait-idle S]
 
 Builds a folder of ``--files`` media files: the repo's samples, images from
 ``../shared/faces`` and the clips in ``../shared/video`` when present, with 5% of the
@@ -10,6 +10,10 @@ thread each; ``--jobs 2`` again on the unchanged folder) and prints a markdown t
 seconds, files/s, CPU seconds and cores kept busy, the cores other processes kept busy
 meanwhile (the machine may be shared; ``--wait-idle S`` waits for a quiet moment before
 each run), speed-up, exit code, and whether every corrupt file is listed as failed.
+
+``--abba`` runs ``--jobs 1`` and ``--jobs 2`` once more, in reverse order (1, 2, cache,
+2, 1), and also prints the speed-up of the summed times: this VM's speed drifts by 10% or
+more over minutes, and the mirrored order cancels a steady drift.
 
 ``--old-style`` adds the run that ``--jobs 1`` was before the thread budget: one process
 with two threads (what a single file still gets with ``--jobs 2``), run by patching the
@@ -127,6 +131,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--keep", type=Path, help="build the folder here and keep it")
     parser.add_argument("--old-style", action="store_true", help="also run one process with two threads")
+    parser.add_argument("--abba", action="store_true", help="run --jobs 2 and --jobs 1 again, in reverse order")
     parser.add_argument(
         "--wait-idle", type=float, default=0.0, metavar="S", help="before each run, wait up to S s for an idle machine"
     )
@@ -152,6 +157,9 @@ def main() -> None:
     one = timed("`--jobs 1`: 1 worker, 1 thread, first run", "out1", 1)
     two = timed("`--jobs 2`: 2 workers, 1 thread each, first run", "out2", 2)
     again = timed("`--jobs 2`, unchanged folder (cache)", "out2", 2)
+    if args.abba:
+        two_b = timed("`--jobs 2`: 2 workers, 1 thread each, first run (repeat)", "out2b", 2)
+        one_b = timed("`--jobs 1`: 1 worker, 1 thread, first run (repeat)", "out1b", 1)
     if args.old_style:
         timed("old `--jobs 1`: 1 worker, 2 threads, first run", "out3", 2, one_process=True)
     print(f"\n{args.files} files ({len(corrupt)} corrupt, {len(videos)} videos) on {os.cpu_count()} CPUs\n")
@@ -181,6 +189,11 @@ def main() -> None:
     print(f"- videos written (clips up to {MAX_VIDEO_S:g} s): {len(videos & redacted)}/{len(videos)}")
     print(f"- other failures: {len(failed - corrupt - videos)}")
     print(f"- cache speed-up (first 2-worker run / second run): {two[0] / again[0]:.1f}x")
+    if args.abba:
+        print(
+            f"- speed-up of the mirrored pairs, (`--jobs 1` + repeat) / (`--jobs 2` + repeat): "
+            f"{(one[0] + one_b[0]) / (two[0] + two_b[0]):.2f}x"
+        )
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -2,15 +2,21 @@
 
 Models are loaded once per worker (in the pool initializer), never per file.  Workers
 are started with ``spawn`` so no OpenCV/ONNX thread state is inherited through ``fork``.
-Results come back as they finish; the caller orders them if it needs to.
+Results come back as they finish; the caller orders them if it needs to.  A video's frame
+progress comes back through a queue, relayed by a thread here.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.queues
 import multiprocessing.util
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from redact.config import Settings
 from redact.cores import set_thread_budget, usable_cores
@@ -34,9 +40,18 @@ class WorkerStartError(Exception):
         self.error = error
 
 
-def _init_worker(settings: Settings, mode: Mode, threads: int) -> None:
+#: Seconds between two frame-progress messages from a worker (the last one is always sent).
+PROGRESS_EVERY_S = 0.25
+
+if TYPE_CHECKING:
+    #: ``(path, frames done, frames expected)`` from the workers; ``None`` ends the relay.
+    FrameQueue = multiprocessing.queues.Queue[tuple[Path, int, int] | None]
+
+
+def _init_worker(settings: Settings, mode: Mode, threads: int, frames: FrameQueue | None = None) -> None:
     set_thread_budget(threads)  # before the detectors are built: they read it
     _worker_state["mode"] = mode
+    _worker_state["frames"] = frames
     try:
         analyzer = Analyzer(settings)
         _worker_state["analyzer"] = analyzer
@@ -54,7 +69,24 @@ def _work(index: int, job: Job) -> tuple[int, FileResult]:
     analyzer = _worker_state["analyzer"]
     mode = _worker_state["mode"]
     assert isinstance(analyzer, Analyzer) and isinstance(mode, Mode)
-    return index, process(job, mode, analyzer)
+    frames = _worker_state.get("frames")
+    progress = _FrameReporter(frames, job.path) if isinstance(frames, multiprocessing.queues.Queue) else None
+    return index, process(job, mode, analyzer, progress)
+
+
+class _FrameReporter:
+    """A video's ``progress(done, expected)`` in a worker: sent to the main process, throttled."""
+
+    def __init__(self, frames: FrameQueue, path: Path) -> None:
+        self.frames = frames
+        self.path = path
+        self.sent = 0.0
+
+    def __call__(self, done: int, expected: int) -> None:
+        now = time.monotonic()
+        if now - self.sent >= PROGRESS_EVERY_S or done == expected:
+            self.sent = now
+            self.frames.put((self.path, done, expected))
 
 
 def run_parallel(
@@ -64,32 +96,74 @@ def run_parallel(
     workers: int,
     on_result: Callable[[int, FileResult], None],
     threads: int = 1,
+    on_progress: Callable[[Path, int, int], None] | None = None,
 ) -> None:
     """Process ``jobs`` in ``workers`` processes, calling ``on_result(index, result)`` as each ends.
 
     Each worker's analysis keeps at most ``threads`` threads busy (its thread budget, see
     :mod:`redact.cores`): ``workers * threads`` should not exceed the cores to be used.
+    ``on_progress(path, done, expected)`` gets the workers' video frame counts, never
+    after that file's ``on_result``; it is called from another thread.
 
     At most ``2 * workers`` jobs are queued at a time, so a huge folder does not pile up
     in memory.  A worker that dies fails its file (never skips it).  Ctrl-C cancels what
     has not started; outputs are atomic, so nothing is left half-written.
     """
     context = multiprocessing.get_context("spawn")
+    frames: FrameQueue | None = context.Queue() if on_progress is not None else None
+    relay = _ProgressRelay(frames, on_progress) if frames is not None and on_progress is not None else None
     pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(settings, mode, threads)
+        workers, mp_context=context, initializer=_init_worker, initargs=(settings, mode, threads, frames)
     )
     pending: dict[Future[tuple[int, FileResult]], tuple[int, Job]] = {}
+
+    def done(index: int, result: FileResult) -> None:
+        if relay is not None:
+            relay.finished(jobs[index].path)
+        on_result(index, result)
+
     try:
         for index, job in enumerate(jobs):
             pending[pool.submit(_work, index, job)] = (index, job)
             if len(pending) >= 2 * workers:
-                _drain(pending, on_result, FIRST_COMPLETED)
+                _drain(pending, done, FIRST_COMPLETED)
         while pending:
-            _drain(pending, on_result, ALL_COMPLETED)
+            _drain(pending, done, ALL_COMPLETED)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
+    finally:
+        if relay is not None:
+            relay.stop()
     pool.shutdown(wait=True)
+
+
+class _ProgressRelay:
+    """A thread passing the workers' frame progress on, except for files already finished."""
+
+    def __init__(self, frames: FrameQueue, on_progress: Callable[[Path, int, int], None]) -> None:
+        self.frames = frames
+        self.on_progress = on_progress
+        self.lock = threading.Lock()
+        self.done: set[Path] = set()
+        self.thread = threading.Thread(target=self._run, name="redact-progress", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.frames.get()) is not None:
+            path, done, expected = item
+            with self.lock:
+                if path not in self.done:
+                    self.on_progress(path, done, expected)
+
+    def finished(self, path: Path) -> None:
+        """No more progress for ``path``: its result is about to be reported."""
+        with self.lock:
+            self.done.add(path)
+
+    def stop(self) -> None:
+        self.frames.put(None)
+        self.thread.join(timeout=5)
 
 
 def _drain(

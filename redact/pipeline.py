@@ -336,10 +336,9 @@ def run(
     """Process every job; one bad file never stops the others.  Results keep job order.
 
     ``cores`` is how many CPU cores to use (``--jobs``; default: every usable core).
-    Photos run in ``min(cores, photos)`` processes (models loaded once per worker; in this
+    Files run in ``min(cores, files)`` processes (models loaded once per worker; in this
     process when that is one), each with a thread budget of ``cores // workers``
     (:mod:`redact.cores`): ``cores=1`` uses one core, and a single file gets them all.
-    Videos run here, one at a time, with all ``cores``.
     With ``cache_dir`` (clean mode), files whose input, settings and output are unchanged
     since the last run there are not processed again.  Files a ``baseline`` approves pass
     as clean without analysis.  ``on_progress(path, done, total)`` reports frames of videos.
@@ -370,8 +369,8 @@ def run(
                 todo.append((index, job))
         if todo:
             cores = usable_cores() if cores is None else max(1, cores)
-            # This process's detectors (photos run here, videos) use up to all the cores
-            # asked for; pool workers get their share (worker_plan).
+            # Files run here (one worker planned) may use all the cores asked for; pool
+            # workers get their share (worker_plan).
             with thread_budget_of(cores):
                 _run_todo(todo, mode, settings, cores, finish, on_progress)
     finally:
@@ -390,44 +389,42 @@ def _run_todo(
 ) -> None:
     """Process the ``(index, job)`` pairs of :func:`run` that need analysis, on ``cores`` cores.
 
-    Photos go to a pool when more than one worker is planned; the workers build their own
-    detectors (no probe here: a worker that cannot, say for a missing model, stops the run
-    with that error at its first file).  Videos run here, one at a time, with per-frame
-    progress and this process's thread budget (all the cores asked for).
+    With more than one worker planned, every file (videos too) goes to a pool; the workers
+    build their own detectors (no probe here: a worker that cannot, say for a missing
+    model, stops the run with that error at its first file).  With one, files run here, in
+    order, with this process's thread budget (all the cores asked for).
     """
-    videos: list[tuple[int, Job]] = []
-    photos: list[tuple[int, Job]] = []
-    for item in todo:
-        is_video = discover.sniff_file(item[1].path) is discover.MediaType.VIDEO
-        (videos if is_video else photos).append(item)
-    workers, threads = worker_plan(cores, len(photos))
-    if workers > 1:
-        from redact.executor import run_parallel
-
-        # Largest files first: a big photo started last would keep one worker busy while
-        # the others sit idle at the end of the batch.
-        photos.sort(key=lambda item: -_size(item[1].path))
-        order = [i for i, _ in photos]
-        run_parallel(
-            [j for _, j in photos],
-            mode,
-            settings,
-            workers,
-            lambda k, result: finish(order[k], result),
-            threads,
-        )
-        photos = []
-    if not photos and not videos:
+    workers, threads = worker_plan(cores, len(todo))
+    if workers == 1:
+        analyzer = Analyzer(settings)
+        try:
+            for index, job in todo:
+                report = None
+                if on_progress is not None:
+                    report = functools.partial(on_progress, job.path)
+                finish(index, process(job, mode, analyzer, report))
+        finally:
+            analyzer.close()
         return
-    analyzer = Analyzer(settings)
-    try:
-        for index, job in photos + videos:
-            report = None
-            if on_progress is not None:
-                report = functools.partial(on_progress, job.path)
-            finish(index, process(job, mode, analyzer, report))
-    finally:
-        analyzer.close()
+    from redact.executor import run_parallel
+
+    # Longest work first, so no worker is left with a long file while the others sit idle
+    # at the end of the batch: videos (each takes many photos' time), then photos by size.
+    ordered = sorted(todo, key=lambda item: (not _is_video(item[1].path), -_size(item[1].path)))
+    order = [i for i, _ in ordered]
+    run_parallel(
+        [j for _, j in ordered],
+        mode,
+        settings,
+        workers,
+        lambda k, result: finish(order[k], result),
+        threads,
+        on_progress,
+    )
+
+
+def _is_video(path: Path) -> bool:
+    return discover.sniff_file(path) is discover.MediaType.VIDEO
 
 
 def _size(path: Path) -> int:

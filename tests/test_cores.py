@@ -164,18 +164,83 @@ def test_a_single_file_with_two_jobs_runs_here_on_two_threads(
 def test_two_jobs_on_three_files_start_two_workers_with_one_thread_each(
     four_cores: None, monkeypatch: pytest.MonkeyPatch, three_photos: Path
 ):
-    calls: list[tuple[int, int]] = []
+    calls = _fake_pool(monkeypatch)
+    run(plan_jobs([three_photos], Mode.SCAN, None), Mode.SCAN, Settings(), cores=2)
+    assert [(workers, threads) for workers, threads, _ in calls] == [(2, 1)]
+
+
+def _fake_pool(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, list[str]]]:
+    """Replace the pool: record ``(workers, threads, file names in the order sent)``, pass every file."""
+    calls: list[tuple[int, int, list[str]]] = []
 
     def fake(
-        jobs: list[pipeline.Job], mode: Mode, settings: Settings, workers: int, on_result: Any, threads: int = 1
+        jobs: list[pipeline.Job],
+        mode: Mode,
+        settings: Settings,
+        workers: int,
+        on_result: Any,
+        threads: int = 1,
+        on_progress: Any = None,
     ) -> None:
-        calls.append((workers, threads))
+        calls.append((workers, threads, [job.path.name for job in jobs]))
         for k, job in enumerate(jobs):
             on_result(k, FileResult(job.path, Status.CLEAN))
 
     monkeypatch.setattr(executor, "run_parallel", fake)
-    run(plan_jobs([three_photos], Mode.SCAN, None), Mode.SCAN, Settings(), cores=2)
-    assert calls == [(2, 1)]
+    return calls
+
+
+def test_videos_go_to_the_pool_first_then_photos_largest_first(
+    four_cores: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / "a_small.jpg")
+    shutil.copy(SAMPLES / "faces_many_sizes.jpg", folder / "b_large.jpg")
+    shutil.copy(SAMPLES / "ward_pan.mp4", folder / "c_clip.mp4")
+    assert (folder / "b_large.jpg").stat().st_size > (folder / "a_small.jpg").stat().st_size
+    calls = _fake_pool(monkeypatch)
+    jobs = plan_jobs([folder], Mode.SCAN, None)
+    results = run(jobs, Mode.SCAN, Settings(), cores=2)
+    assert calls == [(2, 1, ["c_clip.mp4", "b_large.jpg", "a_small.jpg"])]
+    assert [r.path for r in results] == [j.path for j in jobs]  # reported in job order
+
+
+def test_a_video_in_a_worker_reports_its_frames_before_its_result(tmp_path: Path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "ward_pan.mp4", folder / "clip.mp4")
+    shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / "photo.jpg")
+    events: list[tuple[str, str, int, int]] = []
+
+    def progress(path: Path, done: int, expected: int) -> None:
+        events.append(("frames", path.name, done, expected))
+
+    def result(r: FileResult) -> None:
+        events.append(("result", r.path.name, 0, 0))
+
+    jobs = plan_jobs([folder], Mode.SCAN, None)
+    results = run(jobs, Mode.SCAN, Settings(), result, cores=2, on_progress=progress)
+    assert all(r.status is not Status.FAILED for r in results), [r.error for r in results]
+    clip = [e for e in events if e[1] == "clip.mp4"]
+    assert clip[-1][0] == "result" and [e[0] for e in clip[:-1]] == ["frames"] * (len(clip) - 1)
+    frames = [e for e in clip if e[0] == "frames"]
+    assert frames and frames[-1][2] == frames[-1][3] > 0  # the last count says all frames are done
+    assert not [e for e in events if e[1] == "photo.jpg" and e[0] == "frames"]
+
+
+def test_the_progress_relay_drops_counts_for_finished_files():
+    import multiprocessing
+
+    seen: list[tuple[str, int]] = []
+    frames = multiprocessing.get_context("spawn").Queue()
+    relay = executor._ProgressRelay(frames, lambda path, done, expected: seen.append((path.name, done)))
+    relay.finished(Path("done.mp4"))
+    frames.put((Path("done.mp4"), 5, 10))
+    frames.put((Path("busy.mp4"), 3, 10))
+    relay.stop()
+    assert seen == [("busy.mp4", 3)]
+    assert not relay.thread.is_alive()
 
 
 def test_video_codecs_get_the_budget_only_when_it_is_below_the_cores(four_cores: None):
