@@ -13,8 +13,10 @@ import multiprocessing.queues
 import multiprocessing.util
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,6 +62,8 @@ def _init_worker(settings: Settings, mode: Mode, threads: int, frames: FrameQueu
         multiprocessing.util.Finalize(analyzer, analyzer.close, exitpriority=10)
     except RedactError as exc:  # e.g. a missing model: raised with the first file (run_parallel)
         _worker_state["error"] = exc
+    except Exception as exc:  # a bug: stop the run all the same (a failing initializer breaks the pool)
+        _worker_state["error"] = AnalysisError(f"a worker could not load the detectors ({type(exc).__name__})")
 
 
 def _work(index: int, job: Job) -> tuple[int, FileResult]:
@@ -106,36 +110,97 @@ def run_parallel(
     after that file's ``on_result``; it is called from another thread.
 
     At most ``2 * workers`` jobs are queued at a time, so a huge folder does not pile up
-    in memory.  A worker that dies fails its file (never skips it).  Ctrl-C cancels what
+    in memory.  A worker that dies (a crash in a decoder, an out-of-memory kill) takes the
+    pool with it: the files the pool held are then run again one at a time, so only a file
+    that kills its worker again fails, and a new pool takes the rest.  Ctrl-C cancels what
     has not started; outputs are atomic, so nothing is left half-written.
     """
     context = multiprocessing.get_context("spawn")
     frames: FrameQueue | None = context.Queue() if on_progress is not None else None
     relay = _ProgressRelay(frames, on_progress) if frames is not None and on_progress is not None else None
-    pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(settings, mode, threads, frames)
-    )
-    pending: dict[Future[tuple[int, FileResult]], tuple[int, Job]] = {}
+
+    def pool(size: int, budget: int) -> Callable[[], ProcessPoolExecutor]:
+        return lambda: ProcessPoolExecutor(
+            size, mp_context=context, initializer=_init_worker, initargs=(settings, mode, budget, frames)
+        )
 
     def done(index: int, result: FileResult) -> None:
         if relay is not None:
             relay.finished(jobs[index].path)
         on_result(index, result)
 
+    todo = deque(range(len(jobs)))
     try:
-        for index, job in enumerate(jobs):
-            pending[pool.submit(_work, index, job)] = (index, job)
-            if len(pending) >= 2 * workers:
-                _drain(pending, done, FIRST_COMPLETED)
-        while pending:
-            _drain(pending, done, ALL_COMPLETED)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
+        while todo:
+            lost = _in_pool(pool(workers, threads), jobs, todo, 2 * workers, done)
+            if lost:
+                _one_at_a_time(pool(1, workers * threads), jobs, lost, done)
     finally:
         if relay is not None:
             relay.stop()
-    pool.shutdown(wait=True)
+
+
+#: The error of a file whose worker died on it twice.
+WORKER_DIED = "the worker process died on this file (a crash, or out of memory)"
+
+
+def _one_at_a_time(
+    new_pool: Callable[[], ProcessPoolExecutor],
+    jobs: Sequence[Job],
+    suspects: list[int],
+    done: Callable[[int, FileResult], None],
+) -> None:
+    """Run ``suspects`` one by one in one-worker pools: a worker that dies now names its file."""
+    left = deque(suspects)
+    while left:
+        for index in _in_pool(new_pool, jobs, left, 1, done):
+            done(index, failed(jobs[index], AnalysisError(WORKER_DIED)))
+
+
+def _in_pool(
+    new_pool: Callable[[], ProcessPoolExecutor],
+    jobs: Sequence[Job],
+    todo: deque[int],
+    in_flight: int,
+    done: Callable[[int, FileResult], None],
+) -> list[int]:
+    """Take job indices from ``todo`` into a new pool, at most ``in_flight`` at a time.
+
+    Returns ``[]`` when ``todo`` is done, or the indices lost with the pool when a worker
+    died (the rest stay in ``todo``).
+    """
+    pool = new_pool()
+    pending: dict[Future[tuple[int, FileResult]], int] = {}
+    lost: list[int] = []
+    try:
+        while pending or (todo and not lost):
+            while todo and not lost and len(pending) < in_flight:
+                index = todo.popleft()
+                try:
+                    pending[pool.submit(_work, index, jobs[index])] = index
+                except BrokenProcessPool:
+                    todo.appendleft(index)
+                    break
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                index = pending.pop(future)
+                try:
+                    _, result = future.result()
+                except BrokenProcessPool:
+                    lost.append(index)
+                    continue
+                except WorkerStartError as exc:  # no worker can analyse anything: stop, as in-process would
+                    raise exc.error from None
+                except Exception as exc:  # e.g. a result that cannot be sent back: the file is unsafe
+                    result = failed(jobs[index], AnalysisError(f"worker process failed ({type(exc).__name__})"))
+                done(index, result)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=not lost)
+    return lost
 
 
 class _ProgressRelay:
@@ -164,20 +229,3 @@ class _ProgressRelay:
     def stop(self) -> None:
         self.frames.put(None)
         self.thread.join(timeout=5)
-
-
-def _drain(
-    pending: dict[Future[tuple[int, FileResult]], tuple[int, Job]],
-    on_result: Callable[[int, FileResult], None],
-    until: str,
-) -> None:
-    done, _ = wait(pending, return_when=until)
-    for future in done:
-        index, job = pending.pop(future)
-        try:
-            _, result = future.result()
-        except WorkerStartError as exc:  # no worker can analyse anything: stop, as in-process would
-            raise exc.error from None
-        except Exception as exc:  # the worker died (crash, OOM kill): the file is unsafe
-            result = failed(job, AnalysisError(f"worker process failed ({type(exc).__name__})"))
-        on_result(index, result)

@@ -86,6 +86,28 @@ def test_parallel_results_equal_serial_and_keep_order(folder: Path):
     assert [r.status for r in serial] == [Status.CLEAN, Status.FINDINGS, Status.CLEAN]
 
 
+def test_a_file_that_kills_its_worker_fails_alone_and_the_batch_goes_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    # A decoder crash or an out-of-memory kill breaks the whole process pool: the files
+    # it held are retried one at a time, and only the one that kills a worker again fails.
+    import crashing_worker
+
+    from redact import executor
+
+    monkeypatch.setattr(executor, "_work", crashing_worker.work)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for i in range(5):
+        shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / f"ok{i}.jpg")
+    shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / "crash.jpg")
+    jobs = plan_jobs([folder], Mode.SCAN, None)
+    results = run(jobs, Mode.SCAN, Settings(), cores=2)
+    status = {r.path.name: (r.status, r.error) for r in results}
+    assert status.pop("crash.jpg") == (Status.FAILED, executor.WORKER_DIED)
+    assert status == {f"ok{i}.jpg": (Status.CLEAN, None) for i in range(5)}
+
+
 def test_a_worker_that_cannot_build_its_detectors_stops_the_run(folder: Path, tmp_path: Path):
     # No probe in the main process: the workers' own error (here a missing consent store)
     # must stop the run with its typed error, not fail each file as a crashed worker.
