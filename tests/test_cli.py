@@ -57,6 +57,15 @@ def test_no_args_shows_help():
     assert "clean" in result.output and "scan" in result.output
 
 
+@pytest.mark.parametrize("command", ["clean", "scan", "check"])
+def test_help_keeps_bracketed_text(command: str, monkeypatch: pytest.MonkeyPatch):
+    # Help is Rich markup: an unescaped "[tool.redact]" would vanish as a style tag.
+    monkeypatch.setenv("COLUMNS", "240")
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert "pyproject.toml with [tool.redact]." in result.output
+
+
 def test_scan_face_exits_findings_and_writes_nothing(face_jpg: Path):
     before = sorted(face_jpg.parent.iterdir())
     result = invoke("scan", face_jpg)

@@ -56,7 +56,8 @@ PathsArg = Annotated[
 ]
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", help="A redact.toml or pyproject.toml with [tool.redact].", show_default=False),
+    # "\\[": help text is Rich markup, where an unescaped [tool.redact] is a (dropped) style tag.
+    typer.Option("--config", help="A redact.toml, or a pyproject.toml with \\[tool.redact].", show_default=False),
 ]
 FormatOpt = Annotated[
     ReportFormat,
