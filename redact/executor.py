@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from redact.config import Settings
 from redact.cores import set_thread_budget, usable_cores
 from redact.errors import AnalysisError, RedactError
+from redact.media.atomic import discard_leftovers
 from redact.pipeline import Analyzer, Job, failed, process
 from redact.types import FileResult, Mode
 
@@ -167,7 +168,7 @@ def _in_pool(
     """Take job indices from ``todo`` into a new pool, at most ``in_flight`` at a time.
 
     Returns ``[]`` when ``todo`` is done, or the indices lost with the pool when a worker
-    died (the rest stay in ``todo``).
+    died (the rest stay in ``todo``), after removing the temporary files of their outputs.
     """
     pool = new_pool()
     pending: dict[Future[tuple[int, FileResult]], int] = {}
@@ -199,7 +200,11 @@ def _in_pool(
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
-    pool.shutdown(wait=not lost)
+    pool.shutdown(wait=True)  # a broken pool has stopped its other workers by now
+    for index in lost:  # what a killed worker was writing is half-written: remove it
+        output = jobs[index].output
+        if output is not None:
+            discard_leftovers(output)
     return lost
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from redact import executor
+from redact.media.atomic import temp_beside
 from redact.pipeline import Job
 from redact.types import FileResult
 
@@ -16,7 +17,10 @@ _real_work = executor._work
 
 
 def work(index: int, job: Job) -> tuple[int, FileResult]:
-    """Die as a segfault or an out-of-memory kill would, without cleanup; else do the real work."""
+    """Die as a segfault or an out-of-memory kill would, mid-write; else do the real work."""
     if job.path.name.startswith("crash"):
+        if job.output is not None:
+            job.output.parent.mkdir(parents=True, exist_ok=True)
+            temp_beside(job.output).write_bytes(b"half an output")
         os._exit(137)
     return _real_work(index, job)

@@ -101,11 +101,26 @@ def test_a_file_that_kills_its_worker_fails_alone_and_the_batch_goes_on(
     for i in range(5):
         shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / f"ok{i}.jpg")
     shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / "crash.jpg")
-    jobs = plan_jobs([folder], Mode.SCAN, None)
-    results = run(jobs, Mode.SCAN, Settings(), cores=2)
+    out = tmp_path / "out"
+    jobs = plan_jobs([folder], Mode.CLEAN, out)
+    results = run(jobs, Mode.CLEAN, Settings(), cores=2)
     status = {r.path.name: (r.status, r.error) for r in results}
     assert status.pop("crash.jpg") == (Status.FAILED, executor.WORKER_DIED)
     assert status == {f"ok{i}.jpg": (Status.CLEAN, None) for i in range(5)}
+    # the dead worker's half-written temporary file is gone; every other output is whole
+    assert sorted(p.name for p in out.iterdir()) == [f"ok{i}.jpg" for i in range(5)]
+
+
+def test_discard_leftovers_removes_only_that_outputs_temporary_files(tmp_path: Path):
+    from redact.media.atomic import discard_leftovers, temp_beside
+
+    dest = tmp_path / "ward [1].jpg"  # glob characters in the name are taken literally
+    mine = [temp_beside(dest), temp_beside(dest)]
+    other = temp_beside(tmp_path / "ward 1.jpg")
+    dest.write_bytes(b"finished output")
+    assert all(p.name.startswith(".ward [1].jpg.") and p.suffix == ".part" for p in mine)
+    assert discard_leftovers(dest) == 2
+    assert sorted(tmp_path.iterdir()) == sorted([dest, other])
 
 
 def test_a_worker_that_cannot_build_its_detectors_stops_the_run(folder: Path, tmp_path: Path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import os
 import tempfile
 from collections.abc import Callable
@@ -30,6 +31,31 @@ def output_would_overwrite(src: Path, dest: Path) -> None:
         raise OutputError("output would overwrite the input", dest)
 
 
+def temp_beside(dest: Path) -> Path:
+    """Create an empty owner-only temporary file for ``dest``, hidden in its folder (``.NAME.*.part``)."""
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=_temp_prefix(dest), suffix=".part")
+    os.close(fd)
+    return Path(name)
+
+
+def _temp_prefix(dest: Path) -> str:
+    return f".{dest.name[:100]}."
+
+
+def discard_leftovers(dest: Path) -> int:
+    """Remove temporary files of ``dest`` that a killed writer left behind; return how many.
+
+    Only for a ``dest`` that no live process is writing (e.g. its worker died).
+    """
+    removed = 0
+    with contextlib.suppress(OSError):
+        for leftover in dest.parent.glob(f"{glob.escape(_temp_prefix(dest))}*.part"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+                removed += 1
+    return removed
+
+
 def atomic_write(dest: Path, write: Callable[[BinaryIO], None], mode: int | None = None) -> None:
     """Create or replace ``dest`` with what ``write`` puts into a file object, all or nothing.
 
@@ -44,11 +70,11 @@ def atomic_write(dest: Path, write: Callable[[BinaryIO], None], mode: int | None
         raise OutputError("output path is a directory", dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name[:100]}.", suffix=".part")
+        tmp_name = temp_beside(dest)
     except OSError as exc:
         raise OutputError(f"cannot write to the output folder ({reason(exc)})", dest) from None
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp_name, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,7 +28,7 @@ import numpy.typing as npt
 
 from redact.cores import thread_budget, usable_cores
 from redact.errors import InputError, MissingDependencyError, OutputError, reason
-from redact.media.atomic import current_umask
+from redact.media.atomic import current_umask, temp_beside
 
 RGB = npt.NDArray[np.uint8]
 
@@ -305,11 +304,9 @@ class VideoWriter:
             raise OutputError("output path is a directory", self.dest)
         try:
             self.dest.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.dest.parent, prefix=f".{self.dest.name[:100]}.", suffix=".part")
-            os.close(fd)
+            self._tmp = temp_beside(self.dest)
         except OSError as exc:
             raise OutputError(f"cannot write to the output folder ({reason(exc)})", self.dest) from None
-        self._tmp = Path(tmp)
         fmt = _container_format(self.dest)
         try:
             self._out = av.open(str(self._tmp), "w", format=fmt)
