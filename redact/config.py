@@ -51,6 +51,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "barcode_max_side": (640, 4096),
     "barcode_padding": (0.05, 1.0),
     "jobs": (0, 256),
+    "stall_limit_s": (0.0, 86_400.0),
     "record_min_phi_fields": (1, 100),
     "record_min_field_labels": (1, 20),
     "consent_tolerance": (0.2, 0.6),
@@ -137,6 +138,11 @@ class Settings:
     #: CPU cores to use (``--jobs``); 0 means every usable core.  A batch runs up to this
     #: many files at once in worker processes and shares the cores out among their threads.
     jobs: int = 0
+    #: In a batch's worker processes, a file that makes no progress for this many seconds
+    #: (a photo in all, a video between two frames) is given up: its worker is stopped and
+    #: the file fails (unsafe).  Guards nightly runs against a hung decoder.  0: no limit.
+    #: Files run in the main process (``--jobs 1``, a single file) have no limit.
+    stall_limit_s: float = 1800.0
     #: Glob patterns (matched against paths relative to a given folder) a file must match
     #: to be picked from a folder; empty means every image.
     include: tuple[str, ...] = ()

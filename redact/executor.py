@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.queues
 import multiprocessing.util
+import signal
 import threading
 import time
 from collections import deque
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
 
 def _init_worker(settings: Settings, mode: Mode, threads: int, frames: FrameQueue | None = None) -> None:
     set_thread_budget(threads)  # before the detectors are built: they read it
+    if hasattr(signal, "SIGALRM"):  # the stall alarm ends the worker, even inside native code
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
     _worker_state["mode"] = mode
     _worker_state["frames"] = frames
     try:
@@ -75,19 +78,44 @@ def _work(index: int, job: Job) -> tuple[int, FileResult]:
     mode = _worker_state["mode"]
     assert isinstance(analyzer, Analyzer) and isinstance(mode, Mode)
     frames = _worker_state.get("frames")
-    progress = _FrameReporter(frames, job.path) if isinstance(frames, multiprocessing.queues.Queue) else None
-    return index, process(job, mode, analyzer, progress)
+    progress = _FrameReporter(
+        frames if isinstance(frames, multiprocessing.queues.Queue) else None,
+        job.path,
+        analyzer.settings.stall_limit_s,
+    )
+    progress.rearm()
+    try:
+        return index, process(job, mode, analyzer, progress)
+    finally:
+        progress.disarm()
 
 
 class _FrameReporter:
-    """A video's ``progress(done, expected)`` in a worker: sent to the main process, throttled."""
+    """A video's ``progress(done, expected)`` in a worker: sent to the main process, throttled.
 
-    def __init__(self, frames: FrameQueue, path: Path) -> None:
+    Also the stall alarm: each call re-arms a ``SIGALRM`` timer of ``limit_s`` (0: none),
+    whose default action ends the worker, so a file stuck for that long (a photo in all, a
+    video between two frames) kills it; the pool then names the file (see :func:`run_parallel`).
+    """
+
+    def __init__(self, frames: FrameQueue | None, path: Path, limit_s: float) -> None:
         self.frames = frames
         self.path = path
+        self.limit_s = limit_s if hasattr(signal, "setitimer") else 0.0
         self.sent = 0.0
 
+    def rearm(self) -> None:
+        if self.limit_s:
+            signal.setitimer(signal.ITIMER_REAL, self.limit_s)
+
+    def disarm(self) -> None:
+        if self.limit_s:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
     def __call__(self, done: int, expected: int) -> None:
+        self.rearm()
+        if self.frames is None:
+            return
         now = time.monotonic()
         if now - self.sent >= PROGRESS_EVERY_S or done == expected:
             self.sent = now
@@ -111,10 +139,11 @@ def run_parallel(
     after that file's ``on_result``; it is called from another thread.
 
     At most ``2 * workers`` jobs are queued at a time, so a huge folder does not pile up
-    in memory.  A worker that dies (a crash in a decoder, an out-of-memory kill) takes the
-    pool with it: the files the pool held are then run again one at a time, so only a file
-    that kills its worker again fails, and a new pool takes the rest.  Ctrl-C cancels what
-    has not started; outputs are atomic, so nothing is left half-written.
+    in memory.  A worker that dies (a crash in a decoder, an out-of-memory kill, a file
+    stuck for ``settings.stall_limit_s``) takes the pool with it: the files the pool held
+    are then run again one at a time, so only a file that kills its worker again fails,
+    and a new pool takes the rest.  Ctrl-C cancels what has not started; outputs are
+    atomic, so nothing is left half-written.
     """
     context = multiprocessing.get_context("spawn")
     frames: FrameQueue | None = context.Queue() if on_progress is not None else None
@@ -142,7 +171,7 @@ def run_parallel(
 
 
 #: The error of a file whose worker died on it twice.
-WORKER_DIED = "the worker process died on this file (a crash, or out of memory)"
+WORKER_DIED = "the worker process died on this file (a crash, out of memory, or stuck past stall_limit_s)"
 
 
 def _one_at_a_time(

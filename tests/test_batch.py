@@ -111,6 +111,27 @@ def test_a_file_that_kills_its_worker_fails_alone_and_the_batch_goes_on(
     assert sorted(p.name for p in out.iterdir()) == [f"ok{i}.jpg" for i in range(5)]
 
 
+def test_a_file_stuck_past_the_stall_limit_fails_and_the_batch_goes_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    import time
+
+    import crashing_worker
+
+    from redact import executor
+
+    monkeypatch.setattr(executor, "_work", crashing_worker.work)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for i in range(3):
+        shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / f"ok{i}.jpg")
+    shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / "hang.jpg")
+    started = time.monotonic()
+    results = run(plan_jobs([folder], Mode.SCAN, None), Mode.SCAN, Settings(stall_limit_s=2), cores=2)
+    assert time.monotonic() - started < 60
+    status = {r.path.name: (r.status, r.error) for r in results}
+    assert status.pop("hang.jpg") == (Status.FAILED, executor.WORKER_DIED)
+    assert status == {f"ok{i}.jpg": (Status.CLEAN, None) for i in range(3)}
+
+
 def test_discard_leftovers_removes_only_that_outputs_temporary_files(tmp_path: Path):
     from redact.media.atomic import discard_leftovers, temp_beside
 
