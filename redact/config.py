@@ -141,7 +141,7 @@ class Settings:
     #: In a batch's worker processes, a file that makes no progress for this many seconds
     #: (a photo in all, a video between two frames) is given up: its worker is stopped and
     #: the file fails (unsafe).  Guards nightly runs against a hung decoder.  0: no limit.
-    #: Files run in the main process (``--jobs 1``, a single file) have no limit.
+    #: A run of a single file (in the main process) has no limit.
     stall_limit_s: float = 1800.0
     #: Glob patterns (matched against paths relative to a given folder) a file must match
     #: to be picked from a folder; empty means every image.

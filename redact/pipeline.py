@@ -336,8 +336,8 @@ def run(
     """Process every job; one bad file never stops the others.  Results keep job order.
 
     ``cores`` is how many CPU cores to use (``--jobs``; default: every usable core).
-    Files run in ``min(cores, files)`` processes (models loaded once per worker; in this
-    process when that is one), each with a thread budget of ``cores // workers``
+    Files run in ``min(cores, files)`` worker processes (models loaded once per worker; a
+    single file runs in this process), each with a thread budget of ``cores // workers``
     (:mod:`redact.cores`): ``cores=1`` uses one core, and a single file gets them all.
     With ``cache_dir`` (clean mode), files whose input, settings and output are unchanged
     since the last run there are not processed again.  Files a ``baseline`` approves pass
@@ -369,8 +369,8 @@ def run(
                 todo.append((index, job))
         if todo:
             cores = usable_cores() if cores is None else max(1, cores)
-            # Files run here (one worker planned) may use all the cores asked for; pool
-            # workers get their share (worker_plan).
+            # A file run here may use all the cores asked for; pool workers get their
+            # share (worker_plan).
             with thread_budget_of(cores):
                 _run_todo(todo, mode, settings, cores, finish, on_progress)
     finally:
@@ -389,23 +389,22 @@ def _run_todo(
 ) -> None:
     """Process the ``(index, job)`` pairs of :func:`run` that need analysis, on ``cores`` cores.
 
-    With more than one worker planned, every file (videos too) goes to a pool; the workers
-    build their own detectors (no probe here: a worker that cannot, say for a missing
-    model, stops the run with that error at its first file).  With one, files run here, in
-    order, with this process's thread budget (all the cores asked for).
+    A single file runs here, with this process's thread budget (all the cores asked for).
+    More go to a pool of worker processes, even with one core: a file that crashes or
+    hangs its worker then fails alone (see :func:`redact.executor.run_parallel`) instead
+    of ending the batch.  The workers build their own detectors (no probe here: a worker
+    that cannot, say for a missing model, stops the run with that error at its first file).
     """
-    workers, threads = worker_plan(cores, len(todo))
-    if workers == 1:
+    if len(todo) == 1:
+        [(index, job)] = todo
         analyzer = Analyzer(settings)
         try:
-            for index, job in todo:
-                report = None
-                if on_progress is not None:
-                    report = functools.partial(on_progress, job.path)
-                finish(index, process(job, mode, analyzer, report))
+            report = None if on_progress is None else functools.partial(on_progress, job.path)
+            finish(index, process(job, mode, analyzer, report))
         finally:
             analyzer.close()
         return
+    workers, threads = worker_plan(cores, len(todo))
     from redact.executor import run_parallel
 
     # Longest work first, so no worker is left with a long file while the others sit idle

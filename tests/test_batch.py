@@ -86,8 +86,9 @@ def test_parallel_results_equal_serial_and_keep_order(folder: Path):
     assert [r.status for r in serial] == [Status.CLEAN, Status.FINDINGS, Status.CLEAN]
 
 
+@pytest.mark.parametrize("cores", [1, 2])
 def test_a_file_that_kills_its_worker_fails_alone_and_the_batch_goes_on(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    cores: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
     # A decoder crash or an out-of-memory kill breaks the whole process pool: the files
     # it held are retried one at a time, and only the one that kills a worker again fails.
@@ -103,7 +104,7 @@ def test_a_file_that_kills_its_worker_fails_alone_and_the_batch_goes_on(
     shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / "crash.jpg")
     out = tmp_path / "out"
     jobs = plan_jobs([folder], Mode.CLEAN, out)
-    results = run(jobs, Mode.CLEAN, Settings(), cores=2)
+    results = run(jobs, Mode.CLEAN, Settings(), cores=cores)
     status = {r.path.name: (r.status, r.error) for r in results}
     assert status.pop("crash.jpg") == (Status.FAILED, executor.WORKER_DIED)
     assert status == {f"ok{i}.jpg": (Status.CLEAN, None) for i in range(5)}

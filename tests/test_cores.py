@@ -141,11 +141,25 @@ def _spy_on_analyzers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return budgets
 
 
-def test_one_job_runs_here_on_one_thread(four_cores: None, monkeypatch: pytest.MonkeyPatch, three_photos: Path):
-    budgets = _spy_on_analyzers(monkeypatch)
-    monkeypatch.setattr(executor, "run_parallel", lambda *a, **k: pytest.fail("no pool for --jobs 1"))
+def test_one_job_on_three_files_starts_one_worker_with_one_thread(
+    four_cores: None, monkeypatch: pytest.MonkeyPatch, three_photos: Path
+):
+    # A worker even for --jobs 1: a file that crashes or hangs it then fails alone.
+    calls = _fake_pool(monkeypatch)
     results = run(plan_jobs([three_photos], Mode.SCAN, None), Mode.SCAN, Settings(), cores=1)
+    assert [(workers, threads) for workers, threads, _ in calls] == [(1, 1)]
     assert [r.status for r in results] == [Status.CLEAN] * 3
+
+
+def test_a_single_file_with_one_job_runs_here_on_one_thread(
+    four_cores: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    budgets = _spy_on_analyzers(monkeypatch)
+    monkeypatch.setattr(executor, "run_parallel", lambda *a, **k: pytest.fail("no pool for one file"))
+    photo = tmp_path / "one.jpg"
+    shutil.copy(SAMPLES / "coffee_no_faces.jpg", photo)
+    results = run(plan_jobs([photo], Mode.SCAN, None), Mode.SCAN, Settings(), cores=1)
+    assert [r.status for r in results] == [Status.CLEAN]
     assert budgets == [1]
     assert thread_budget() == 4  # restored after the run
 
