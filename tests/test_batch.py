@@ -86,51 +86,51 @@ def test_parallel_results_equal_serial_and_keep_order(folder: Path):
     assert [r.status for r in serial] == [Status.CLEAN, Status.FINDINGS, Status.CLEAN]
 
 
+def _batch_with_a_bad_worker(monkeypatch: pytest.MonkeyPatch, folder: Path, good: int, bad: str) -> list[str]:
+    """``good`` photos and one named ``bad`` (tests/crashing_worker.py: crash*, hang*); return the good names."""
+    import crashing_worker
+
+    from redact import executor
+
+    monkeypatch.setattr(executor, "_work", crashing_worker.work)
+    folder.mkdir()
+    names = [f"ok{i}.jpg" for i in range(good)]
+    for name in [*names, bad]:
+        shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / name)
+    return names
+
+
 @pytest.mark.parametrize("cores", [1, 2])
 def test_a_file_that_kills_its_worker_fails_alone_and_the_batch_goes_on(
     cores: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
     # A decoder crash or an out-of-memory kill breaks the whole process pool: the files
     # it held are retried one at a time, and only the one that kills a worker again fails.
-    import crashing_worker
-
     from redact import executor
 
-    monkeypatch.setattr(executor, "_work", crashing_worker.work)
-    folder = tmp_path / "batch"
-    folder.mkdir()
-    for i in range(5):
-        shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / f"ok{i}.jpg")
-    shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / "crash.jpg")
+    good = _batch_with_a_bad_worker(monkeypatch, tmp_path / "batch", 5, "crash.jpg")
     out = tmp_path / "out"
-    jobs = plan_jobs([folder], Mode.CLEAN, out)
-    results = run(jobs, Mode.CLEAN, Settings(), cores=cores)
+    results = run(plan_jobs([tmp_path / "batch"], Mode.CLEAN, out), Mode.CLEAN, Settings(), cores=cores)
     status = {r.path.name: (r.status, r.error) for r in results}
     assert status.pop("crash.jpg") == (Status.FAILED, executor.WORKER_DIED)
-    assert status == {f"ok{i}.jpg": (Status.CLEAN, None) for i in range(5)}
+    assert status == dict.fromkeys(good, (Status.CLEAN, None))
     # the dead worker's half-written temporary file is gone; every other output is whole
-    assert sorted(p.name for p in out.iterdir()) == [f"ok{i}.jpg" for i in range(5)]
+    assert sorted(p.name for p in out.iterdir()) == good
 
 
 def test_a_file_stuck_past_the_stall_limit_fails_and_the_batch_goes_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     import time
 
-    import crashing_worker
-
     from redact import executor
 
-    monkeypatch.setattr(executor, "_work", crashing_worker.work)
-    folder = tmp_path / "batch"
-    folder.mkdir()
-    for i in range(3):
-        shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / f"ok{i}.jpg")
-    shutil.copy(SAMPLES / "coffee_no_faces.jpg", folder / "hang.jpg")
+    good = _batch_with_a_bad_worker(monkeypatch, tmp_path / "batch", 3, "hang.jpg")
     started = time.monotonic()
-    results = run(plan_jobs([folder], Mode.SCAN, None), Mode.SCAN, Settings(stall_limit_s=2), cores=2)
+    jobs = plan_jobs([tmp_path / "batch"], Mode.SCAN, None)
+    results = run(jobs, Mode.SCAN, Settings(stall_limit_s=2), cores=2)
     assert time.monotonic() - started < 60
     status = {r.path.name: (r.status, r.error) for r in results}
     assert status.pop("hang.jpg") == (Status.FAILED, executor.WORKER_DIED)
-    assert status == {f"ok{i}.jpg": (Status.CLEAN, None) for i in range(3)}
+    assert status == dict.fromkeys(good, (Status.CLEAN, None))
 
 
 def test_discard_leftovers_removes_only_that_outputs_temporary_files(tmp_path: Path):

@@ -151,28 +151,18 @@ def test_one_job_on_three_files_starts_one_worker_with_one_thread(
     assert [r.status for r in results] == [Status.CLEAN] * 3
 
 
-def test_a_single_file_with_one_job_runs_here_on_one_thread(
-    four_cores: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_single_file_runs_here_with_every_core_asked_for(
+    jobs: int, four_cores: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
     budgets = _spy_on_analyzers(monkeypatch)
     monkeypatch.setattr(executor, "run_parallel", lambda *a, **k: pytest.fail("no pool for one file"))
     photo = tmp_path / "one.jpg"
     shutil.copy(SAMPLES / "coffee_no_faces.jpg", photo)
-    results = run(plan_jobs([photo], Mode.SCAN, None), Mode.SCAN, Settings(), cores=1)
+    results = run(plan_jobs([photo], Mode.SCAN, None), Mode.SCAN, Settings(), cores=jobs)
     assert [r.status for r in results] == [Status.CLEAN]
-    assert budgets == [1]
+    assert budgets == [jobs]
     assert thread_budget() == 4  # restored after the run
-
-
-def test_a_single_file_with_two_jobs_runs_here_on_two_threads(
-    four_cores: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-):
-    budgets = _spy_on_analyzers(monkeypatch)
-    monkeypatch.setattr(executor, "run_parallel", lambda *a, **k: pytest.fail("no pool for one file"))
-    photo = tmp_path / "one.jpg"
-    shutil.copy(SAMPLES / "coffee_no_faces.jpg", photo)
-    run(plan_jobs([photo], Mode.SCAN, None), Mode.SCAN, Settings(), cores=2)
-    assert budgets == [2]
 
 
 def test_two_jobs_on_three_files_start_two_workers_with_one_thread_each(
