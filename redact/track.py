@@ -121,7 +121,7 @@ class FaceTracks:
         for i, box in enumerate(boxes):
             for j, track in enumerate(live):
                 guess = track.predict(frame)
-                score = _iou(box, guess)
+                score = box.iou(guess)
                 if score < m.link_iou:
                     size = max(guess.width, guess.height, box.width, box.height, 1.0)
                     dist = _centre_distance(box, guess) / size
@@ -282,12 +282,6 @@ def _reach(
 
 def _grow(box: Box, steps: int, m: Motion) -> Box:
     return box.pad(min(m.max_growth, m.gap_margin + m.grow_per_frame * abs(steps)))
-
-
-def _iou(a: Box, b: Box) -> float:
-    inter = a.intersection(b)
-    union = a.area + b.area - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _centre_distance(a: Box, b: Box) -> float:

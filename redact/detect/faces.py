@@ -293,13 +293,18 @@ def run_pass(net: CenterFaceNet, image: RGBImage | _Pyramid, p: Pass, tuning: Tu
         return empty, empty
     dets = np.concatenate(found)
     if p.flip:
-        x0 = sw - dets[:, 2]
-        x1 = sw - dets[:, 0]
-        dets[:, 0], dets[:, 2] = x0, x1
+        _unmirror(dets, sw)
     dets[:, [0, 2]] *= w / sw
     dets[:, [1, 3]] *= h / sh
     keep = _kept(dets, p.rules)
     return dets[keep], dets[~keep & _kept(dets, p.candidates)]
+
+
+def _unmirror(dets: FloatArray, width: int) -> None:
+    """Map boxes found on a left-right mirrored image of ``width`` back, in place."""
+    x0 = width - dets[:, 2]
+    dets[:, 2] = width - dets[:, 0]
+    dets[:, 0] = x0
 
 
 def _overlaps(found: FloatArray, box: FloatArray) -> npt.NDArray[np.bool_]:
@@ -342,7 +347,7 @@ def second_look(net: CenterFaceNet, image: RGBImage, box: FloatArray, tuning: Tu
             if not len(dets):
                 continue
             if flip:
-                dets[:, 0], dets[:, 2] = size[0] - dets[:, 2], size[0] - dets[:, 0].copy()
+                _unmirror(dets, size[0])
             dets[:, :4] /= s
             dets[:, [0, 2]] += a0
             dets[:, [1, 3]] += b0
@@ -390,8 +395,8 @@ class CenterFaceDetector:
             return maybe
         maybe = maybe[_nms(maybe[:, :4], maybe[:, 4], self.tuning.nms_iou)]
         if len(dets):
-            found = np.array([not _overlaps(dets, row).any() for row in maybe], dtype=bool)
-            maybe = maybe[found]
+            new = np.array([not _overlaps(dets, row).any() for row in maybe], dtype=bool)
+            maybe = maybe[new]
         maybe = maybe[: self.tuning.second_look_max]  # NMS left them highest score first
         h, w = image.shape[:2]
         big = self.tuning.large_face / base_scale(w, h, self.settings)
