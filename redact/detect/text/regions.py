@@ -91,7 +91,12 @@ def order_corners(points: npt.NDArray[np.float32]) -> tuple[Point, Point, Point,
 
 
 class RegionDetector:
-    """PP-OCRv4 DB text detector; one instance per process, thread-safe."""
+    """PP-OCRv4 DB text detector at the scales the image needs; one instance per process, thread-safe.
+
+    :meth:`detect` looks at the whole image scaled to ``max_side`` first, then takes a
+    closer look (:mod:`redact.detect.text.tiles`) where that pass found lines near its
+    resolution limit: small print on a large photo, tiny labels on a small scan.
+    """
 
     def __init__(
         self,
@@ -101,6 +106,7 @@ class RegionDetector:
         box_threshold: float = 0.45,
         unclip: float = 1.6,
         threads: int = 1,
+        closer: bool = True,
     ) -> None:
         self.session = onnx.session(model, threads, "text detection")
         self.input = self.session.get_inputs()[0].name
@@ -108,26 +114,38 @@ class RegionDetector:
         self.threshold = threshold
         self.box_threshold = box_threshold
         self.unclip = unclip
+        self.closer = closer
         self.lock = threading.Lock()
 
-    def probability(self, image: RGBImage) -> tuple[npt.NDArray[np.float32], float]:
-        """Return the text-probability map and the scale from image to map pixels."""
+    def base_scale(self, image: RGBImage) -> float:
+        """Scale of the first, whole-image pass (never enlarged)."""
+        return float(min(1.0, self.max_side / max(image.shape[:2])))
+
+    def probability(self, image: RGBImage, scale: float | None = None) -> tuple[npt.NDArray[np.float32], float]:
+        """Return the text-probability map of ``image`` at ``scale`` and the scale from image to map pixels.
+
+        ``scale`` defaults to :meth:`base_scale`; sides are rounded to multiples of 32 (at least 32).
+        """
         h, w = image.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w))
-        # The network needs sides that are multiples of 32; small images are upscaled to 32.
+        if scale is None:
+            scale = self.base_scale(image)
         nh, nw = max(32, round(h * scale / 32) * 32), max(32, round(w * scale / 32) * 32)
-        resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        interpolation = cv2.INTER_AREA if nw < w else cv2.INTER_LINEAR
+        resized = cv2.resize(image, (nw, nh), interpolation=interpolation)
         blob = ((resized[..., ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None]
         with self.lock:
             prob = self.session.run(None, {self.input: np.ascontiguousarray(blob)})[0][0, 0]
         return prob.astype(np.float32), nw / w
 
-    def detect(self, image: RGBImage) -> list[Region]:
-        """Return every text line found in ``image`` (RGB uint8)."""
+    def detect_at(self, image: RGBImage, scale: float | None = None) -> list[Region]:
+        """Text lines of ``image`` seen at one ``scale`` (default: :meth:`base_scale`), in image pixels."""
         h, w = image.shape[:2]
-        prob, _ = self.probability(image)
+        prob, _ = self.probability(image, scale)
         ph, pw = prob.shape
-        sx, sy = w / pw, h / ph
+        return self.regions(prob, w / pw, h / ph, w, h)
+
+    def regions(self, prob: npt.NDArray[np.float32], sx: float, sy: float, w: int, h: int) -> list[Region]:
+        """Blobs of a probability map as rotated rectangles in image pixels (``sx``, ``sy``: map to image)."""
         mask = np.asarray(cv2.dilate((prob > self.threshold).astype(np.uint8), np.ones((2, 2), np.uint8)), np.uint8)
         contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         regions: list[Region] = []
@@ -151,5 +169,15 @@ class RegionDetector:
             pts[:, 0] = np.clip(pts[:, 0] * sx, -0.5 * w, 1.5 * w)
             pts[:, 1] = np.clip(pts[:, 1] * sy, -0.5 * h, 1.5 * h)
             regions.append(Region(order_corners(pts), score))
-        regions.sort(key=lambda r: (r.centre[1], r.centre[0]))
         return regions
+
+    def detect(self, image: RGBImage) -> list[Region]:
+        """Return every text line found in ``image`` (RGB uint8), top to bottom."""
+        from redact.detect.text import tiles
+
+        scale = self.base_scale(image)
+        found = self.detect_at(image, scale)
+        if self.closer:
+            found = tiles.closer_look(self, image, found, scale)
+        found.sort(key=lambda r: (r.centre[1], r.centre[0]))
+        return found
