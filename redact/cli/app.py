@@ -17,7 +17,7 @@ import typer
 
 from redact import __version__
 from redact.cli import render
-from redact.config import FaceMethod, Settings, TextMode, load_settings
+from redact.config import FaceMethod, Settings, TextMode, find_config, load_settings
 from redact.errors import ExitCode, RedactError, UsageError
 from redact.types import FileResult, Mode
 
@@ -274,6 +274,7 @@ def check(
     With --consent, faces of enrolled, unexpired people do not count as PHI.
     """
     settings = _settings(config, text_mode=text, jobs=jobs, consent_store=consent)
+    _refuse_narrowed_check(settings, config)
     with _boundary():
         approved = None
         if baseline is not None:
@@ -300,6 +301,24 @@ def approve(
         added = store.approve(files, note)
         store.save()
     render.console.print(f"approved {len(added)} file(s) in {baseline}")
+
+
+def _refuse_narrowed_check(settings: Settings, config: Path | None) -> None:
+    """``check`` passes a file only when every kind of PHI was looked for (fail closed).
+
+    A ``stages`` setting in a config file found upward from the working folder would
+    otherwise silently narrow the gate.
+    """
+    from redact.report import skipped
+
+    missing = skipped(settings.stages)
+    if missing:
+        source = config or find_config(Path.cwd())
+        where = f" (set in {source})" if source is not None else ""
+        _usage(
+            f"check cannot pass a file without looking for every kind of PHI, and the 'stages' setting{where} "
+            f"leaves out: {', '.join(missing)}; use scan to look for some kinds only"
+        )
 
 
 def _usage(message: str) -> NoReturn:
@@ -345,6 +364,11 @@ def _run(
     code = outcome.exit_code(results, mode)
     if not out.quiet or code != ExitCode.OK:
         render.summary(results, mode)
+    from redact.report import narrowed
+
+    limited = narrowed(settings.stages)
+    if limited:  # even with --quiet: this run did not look for everything
+        render.warning(limited)
     _report(results, mode, code, settings, out)
     return results, code
 
@@ -357,15 +381,15 @@ def _report(results: list[FileResult], mode: Mode, code: ExitCode, settings: Set
             return
         from redact.report import text
 
-        body = text.render(results, str(mode), int(code))
+        body = text.render(results, str(mode), int(code), settings.stages)
     elif out.fmt is ReportFormat.JSON:
-        body = report.to_json(results, str(mode), int(code))
+        body = report.to_json(results, str(mode), int(code), settings.stages)
     elif out.fmt is ReportFormat.SARIF:
         import json
 
         from redact.report import sarif
 
-        body = json.dumps(sarif.to_dict(results, int(code)), indent=2)
+        body = json.dumps(sarif.to_dict(results, int(code), settings.stages), indent=2)
     else:
         from redact.report import html
 
