@@ -183,6 +183,15 @@ def clean(
         bool,
         typer.Option("--fail-if-changed", help="Exit 1 when any file needed covering (for hooks)."),
     ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            help="Keep a content-hash cache in this folder (never inside the output folder) so files unchanged "
+            "since the last run are not processed again. Default: the cache_dir setting, else no cache.",
+            show_default=False,
+        ),
+    ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Process every file even if unchanged since the last run.")
     ] = False,
@@ -214,12 +223,21 @@ def clean(
         jobs=jobs,
         keep_audio=keep_audio or None,
         consent_store=consent,
+        cache_dir=cache_dir,
     )
     if in_place and output_dir is not None:
         _usage("--in-place and --output-dir exclude each other")
     out = _output(fmt, json_out, report, quiet)
     with _boundary():
-        results, code = _run(Mode.CLEAN, paths, settings, out, outdir=output_dir, in_place=in_place, cache=not no_cache)
+        results, code = _run(
+            Mode.CLEAN,
+            paths,
+            settings,
+            out,
+            outdir=output_dir,
+            in_place=in_place,
+            cache_dir=None if no_cache else settings.cache_dir,
+        )
     if fail_if_changed and code == ExitCode.OK and any(r.findings or r.flags for r in results):
         code = ExitCode.FINDINGS
     raise typer.Exit(int(code))
@@ -334,7 +352,7 @@ def _run(
     *,
     outdir: Path | None = None,
     in_place: bool = False,
-    cache: bool = False,
+    cache_dir: Path | None = None,
     baseline: Baseline | None = None,
 ) -> tuple[list[FileResult], ExitCode]:
     # Imported here so that `redact --version` and `--help` stay instant.
@@ -343,6 +361,13 @@ def _run(
 
     if outdir is not None and outdir.exists() and not outdir.is_dir():
         raise UsageError("output folder is a file", outdir)
+    if mode is Mode.CLEAN:
+        from redact import cache
+
+        if cache_dir is not None:
+            cache.check_location(cache_dir, outdir)
+        if outdir is not None and cache.remove_legacy(outdir):
+            render.warning(f"removed {outdir / cache.LEGACY_NAME}: an earlier version's cache listed the originals")
     if settings.consent_store is not None:
         # Fail fast on a missing or corrupt store, and say whose consent has expired.
         from redact.consent import ConsentStore
@@ -357,7 +382,7 @@ def _run(
             settings,
             on_result=view.file_done,
             cores=settings.jobs or default_jobs(),
-            cache_dir=outdir if cache else None,
+            cache_dir=cache_dir,
             baseline=baseline,
             on_progress=view.frames,
         )
