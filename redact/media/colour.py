@@ -34,7 +34,7 @@ def to_srgb(image: Image.Image, icc: bytes | None) -> Colour:
     image, grey = to_eight_bit(image)
     alpha = None
     if image.mode in _ALPHA_MODES or image.has_transparency_data:
-        alpha = real_alpha(np.asarray(image.convert("RGBA").getchannel("A")))
+        alpha = real_alpha(to_array(image.convert("RGBA").getchannel("A")))
     colour_image = image.convert("RGBA") if image.mode in ("RGBa", "La") else image  # straight colour
     target = _colour_mode(colour_image.mode)
     if colour_image.mode != target:
@@ -53,8 +53,28 @@ def to_srgb(image: Image.Image, icc: bytes | None) -> Colour:
 
 def _rgb_array(image: Image.Image) -> Pixels:
     """An H x W x 3 uint8 array of ``image`` (grey is repeated into three channels)."""
-    array: Pixels = np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
-    return array
+    return to_array(image.convert("RGB") if image.mode != "RGB" else image)
+
+
+#: Bytes converted at a time by :func:`to_array`.
+_BAND_BYTES = 8 << 20
+
+
+def to_array(image: Image.Image) -> Pixels:
+    """``image`` as a writable uint8 array, converted a band of rows at a time.
+
+    ``np.asarray(image)`` goes through ``image.tobytes()``, which holds the encoded chunks
+    and their joined copy at once: two extra copies of the whole image at its peak.  Band
+    by band, the only full-size copy is the array itself (measured on a 100 MP PNG).
+    """
+    width, height = image.size
+    channels = len(image.getbands())
+    out: Pixels = np.empty((height, width, channels) if channels > 1 else (height, width), np.uint8)
+    rows = max(1, _BAND_BYTES // max(1, width * channels))
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        out[top:bottom] = np.asarray(image.crop((0, top, width, bottom)))
+    return out
 
 
 def _colour_mode(mode: str) -> str:

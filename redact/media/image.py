@@ -28,6 +28,7 @@ from redact.errors import ImageTooLargeError, InputError, RedactError, reason
 from redact.media import formats, heif, hidden
 from redact.media.colour import to_srgb
 from redact.media.views import Pixels, Renderings
+from redact.memory import image_needs, memory_budget
 
 _LIMIT_LOCK = threading.RLock()
 
@@ -139,6 +140,7 @@ def _decode(path: Path, fh: BinaryIO, settings: Settings) -> LoadedImage:
                 raise ImageTooLargeError(
                     f"image is {width}x{height}, more than the limit of {settings.max_pixels} pixels", path
                 )
+            _check_memory(width, height, path)
             notes = _check_frames(image, path)
             image.load()
             metadata = tuple(sorted({*carried, *hidden.from_pillow(image)}))
@@ -157,6 +159,17 @@ def _decode(path: Path, fh: BinaryIO, settings: Settings) -> LoadedImage:
         metadata=metadata,
         renderings=colour.renderings,
     )
+
+
+def _check_memory(width: int, height: int, path: Path) -> None:
+    """Refuse, from the header, an image whose analysis needs more memory than this process may use."""
+    needs, budget = image_needs(width, height), memory_budget()
+    if needs > budget:
+        raise ImageTooLargeError(
+            f"image is {width}x{height}: analysing it needs about {needs >> 20} MB, more than the "
+            f"{budget >> 20} MB one worker may use here (fewer --jobs give each worker more)",
+            path,
+        )
 
 
 def _check_frames(image: Image.Image, path: Path) -> tuple[str, ...]:
