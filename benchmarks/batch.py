@@ -84,7 +84,7 @@ def build(folder: Path, n: int, seed: int = 0) -> tuple[set[str], set[str]]:
 
 #: ``python -m redact`` with every batch run in one process, keeping the whole thread budget.
 ONE_PROCESS = (
-    "import redact.pipeline as p; p.worker_plan = lambda cores, files: (1, cores); from redact.cli import main; main()"
+    "import redact.batch as p; p.worker_plan = lambda cores, files: (1, cores); from redact.cli import main; main()"
 )
 
 
@@ -115,7 +115,9 @@ def run(
     machine = busy_seconds()
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, *entry, "clean", str(folder), "-o", str(out), "-j", str(jobs), "--json", "-q"],
+        # The cache sits beside the output folder, one per output folder (never inside it).
+        [*(sys.executable, *entry, "clean", str(folder), "-o", str(out), "--cache", f"{out}.cache"),
+         *("-j", str(jobs), "--json", "-q")],
         capture_output=True,
         text=True,
     )

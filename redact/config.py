@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from redact.errors import UsageError
+from redact.errors import UsageError, reason
 
 
 class FaceMethod(enum.StrEnum):
@@ -65,7 +66,7 @@ _STRING_TUPLES = frozenset({"text_allow", "text_deny", "include", "exclude", "st
 
 #: Settings that are file paths (``None`` = unset).  Relative paths in a config file are
 #: taken relative to that file's folder.
-_PATHS = frozenset({"consent_store"})
+_PATHS = frozenset({"consent_store", "cache_dir"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,15 +157,18 @@ class Settings:
     #: A stranger's chance of being kept grows with the number of enrolled encodings (about
     #: 0.04% per encoding at 0.40, benchmarks/README.md): lower it for large consent lists.
     consent_tolerance: float = 0.4
+    #: ``clean``: keep a content-hash cache here so unchanged files are not processed again
+    #: (``--cache``).  ``None`` (the default): no cache.  Never inside the output folder.
+    cache_dir: Path | None = None
 
     def __post_init__(self) -> None:
         for key, (low, high) in RANGES.items():
             value = getattr(self, key)
             if not low <= value <= high:
-                raise UsageError(f"setting '{key}' must be between {low:g} and {high:g}, got {value!r}")
+                raise UsageError(f"setting '{key}' must be between {low:g} and {high:g}")
         unknown = set(self.stages) - set(STAGES)
         if unknown or not self.stages:
-            raise UsageError(f"setting 'stages' takes some of {', '.join(STAGES)}, got {list(self.stages)!r}")
+            raise UsageError(f"setting 'stages' takes one or more of {', '.join(STAGES)}")
         if len(self.fill_color) != 3 or not all(0 <= c <= 255 for c in self.fill_color):
             raise UsageError("setting 'fill_color' must be three integers 0-255")
 
@@ -191,8 +195,28 @@ def from_mapping(data: Mapping[str, Any], base: Settings | None = None, origin: 
             else:
                 changes[key] = _coerce(default, value)
         except (TypeError, ValueError):
-            raise UsageError(f"{origin}: bad value for '{raw_key}': {value!r}") from None
+            # Never the value itself: text_deny and text_allow hold patient names.
+            raise UsageError(f"{origin}: bad value for '{raw_key}' (expected {_expected(key, default)})") from None
     return dataclasses.replace(base, **changes)
+
+
+def _expected(key: str, default: Any) -> str:
+    """What a setting takes, in words, for error messages (which never echo the value)."""
+    if key in _STRING_TUPLES:
+        return "a list of strings"
+    if key in _PATHS:
+        return "a file path"
+    if isinstance(default, enum.Enum):
+        return "one of " + ", ".join(str(member.value) for member in type(default))
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int):
+        return "an integer"
+    if isinstance(default, float):
+        return "a number"
+    if isinstance(default, tuple):
+        return "a list of integers"
+    return "a string"
 
 
 def _coerce_strings(value: Any) -> tuple[str, ...]:
@@ -258,8 +282,10 @@ def load_settings(path: Path | None = None, start: Path | None = None) -> Settin
     data = _read_toml(path)
     table = data.get("tool", {}).get("redact", {}) if path.name == "pyproject.toml" else data
     settings = from_mapping(table, origin=str(path))
-    if settings.consent_store is not None and not settings.consent_store.is_absolute():
-        settings = dataclasses.replace(settings, consent_store=path.parent / settings.consent_store)
+    for key in _PATHS:
+        value = getattr(settings, key)
+        if value is not None and not value.is_absolute():
+            settings = dataclasses.replace(settings, **{key: path.parent / value})
     return settings
 
 
@@ -267,5 +293,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"cannot read config: {exc}", path) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read config ({reason(exc)})", path) from None
+    except tomllib.TOMLDecodeError as exc:
+        # Only where: the parser's message can quote the text around the error.
+        found = re.search(r"\(at (line \d+, column \d+|end of document)\)", str(exc))
+        where = f" at {found.group(1)}" if found else ""
+        raise UsageError(f"cannot read config: not valid TOML{where}", path) from None
