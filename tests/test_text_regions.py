@@ -119,7 +119,7 @@ def test_small_print_rotated_70_degrees_in_a_12_mp_photo_is_found(detector):
     warped = cv2.warpAffine(page, m, (4000, 3000), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
     paper = cv2.warpAffine(np.full(page.shape[:2], 255, np.uint8), m, (4000, 3000)) > 0
     photo[paper] = warped[paper]
-    found = detector.detect(photo)
+    found = tiles.find(detector, photo)
     first = detector.detect_at(photo)
     quads = [
         np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], float) @ m[:, :2].T + m[:, 2] for x0, y0, x1, y1 in boxes
@@ -137,7 +137,7 @@ def _line_found(quad, height, regions, shape):
 
 def test_tiny_labels_on_a_small_scan_are_found(detector):
     page, boxes = _page(["NAME  Rosalind Tweedy", "DATE  4/9/97", "FAX 614 466 5087"], size=8, width=400)
-    found = detector.detect(page)
+    found = tiles.find(detector, page)
     for box in boxes:
         x0, y0, x1, y1 = box
         assert _inside([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], found, page.shape[:2]) >= 0.8

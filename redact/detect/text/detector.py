@@ -20,7 +20,7 @@ import numpy as np
 from redact import models
 from redact.config import Settings, TextMode
 from redact.detect.base import Detection, Detector, RGBImage, register
-from redact.detect.text import layout
+from redact.detect.text import layout, tiles
 from redact.detect.text.layout import Line
 from redact.detect.text.ocr import Engine, PaddleEngine, Reading, TesseractEngine, find_tesseract, read_with_timeout
 from redact.detect.text.recognise import prepare
@@ -157,6 +157,8 @@ class TextDetector(Detector):
     def _regions_in(self, image: RGBImage) -> list[Region]:
         """The region detector's text regions in ``image``; any failure fails the file."""
         try:
+            if isinstance(self.regions, RegionDetector):
+                return tiles.find(self.regions, image)
             return self.regions.detect(image)
         except (AnalysisError, MissingDependencyError):
             raise

@@ -93,9 +93,9 @@ def order_corners(points: npt.NDArray[np.float32]) -> tuple[Point, Point, Point,
 class RegionDetector:
     """PP-OCRv4 DB text detector at the scales the image needs; one instance per process, thread-safe.
 
-    :meth:`detect` looks at the whole image scaled to ``max_side`` first, then takes a
-    closer look (:mod:`redact.detect.text.tiles`) where that pass found lines near its
-    resolution limit: small print on a large photo, tiny labels on a small scan.
+    :meth:`detect` looks at the whole image scaled to ``max_side``;
+    :func:`redact.detect.text.tiles.find` then takes a closer look where that pass found
+    lines near its resolution limit: small print on a large photo, tiny labels on a small scan.
     """
 
     def __init__(
@@ -106,7 +106,6 @@ class RegionDetector:
         box_threshold: float = 0.45,
         unclip: float = 1.6,
         threads: int = 1,
-        closer: bool = True,
     ) -> None:
         self.session = onnx.session(model, threads, "text detection")
         self.input = self.session.get_inputs()[0].name
@@ -114,7 +113,6 @@ class RegionDetector:
         self.threshold = threshold
         self.box_threshold = box_threshold
         self.unclip = unclip
-        self.closer = closer
         self.lock = threading.Lock()
 
     def base_scale(self, image: RGBImage) -> float:
@@ -172,12 +170,10 @@ class RegionDetector:
         return regions
 
     def detect(self, image: RGBImage) -> list[Region]:
-        """Return every text line found in ``image`` (RGB uint8), top to bottom."""
-        from redact.detect.text import tiles
+        """Every text line of ``image`` (RGB uint8) seen in one pass at :meth:`base_scale`, top to bottom.
 
-        scale = self.base_scale(image)
-        found = self.detect_at(image, scale)
-        if self.closer:
-            found = tiles.closer_look(self, image, found, scale)
+        :func:`redact.detect.text.tiles.find` adds the closer look where this pass is at its limit.
+        """
+        found = self.detect_at(image)
         found.sort(key=lambda r: (r.centre[1], r.centre[0]))
         return found

@@ -53,6 +53,14 @@ BUDGET = 8.0
 Window = tuple[int, int, int, int]
 
 
+def find(detector: RegionDetector, image: RGBImage) -> list[Region]:
+    """Every text line of ``image``: the detector's whole-image pass plus the closer look, top to bottom."""
+    scale = detector.base_scale(image)
+    found = closer_look(detector, image, detector.detect_at(image, scale), scale)
+    found.sort(key=lambda r: (r.centre[1], r.centre[0]))
+    return found
+
+
 def closer_look(detector: RegionDetector, image: RGBImage, found: list[Region], scale: float) -> list[Region]:
     """``found`` (first pass at ``scale``) with small lines re-detected closer; see the module doc."""
     h, w = image.shape[:2]
