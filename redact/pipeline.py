@@ -24,7 +24,7 @@ from redact.baseline import Baseline
 from redact.cache import ResultCache
 from redact.config import Settings, TextMode
 from redact.cores import thread_budget_of, usable_cores, worker_plan
-from redact.detect.text import TextDetector
+from redact.detect.text import TextDetector, layout
 from redact.detect.text.layout import Line
 from redact.errors import AnalysisError, ExitCode, InputError, OutputError, RedactError
 from redact.media import default_output_path, load_image, output_would_overwrite, preview_jpeg, save_image
@@ -93,12 +93,13 @@ class Analyzer:
                 else:
                     findings.extend(detector.detect(pixels))
         findings, kept = self.apply_consent(pixels, findings)
-        labels = [line.field_entity for line in lines if line.is_field_label and line.field_entity]
-        flags = records.judge(records.Evidence.gather(findings, labels), self.settings)
+        flags = records.judge(records.Evidence.gather(findings, layout.evidence(lines)), self.settings)
         notes: list[str] = []
         if flags and text is not None and self.settings.text_mode is not TextMode.ALL:
-            # A patient record: every piece of text in it goes, not only what read as PHI.
+            # A patient record: every piece of text in it goes, not only what read as PHI,
+            # and text that could not be read but sits on the record's surface too.
             with guard(text.name):
+                layout.cover_surface(lines)
                 findings = [f for f in findings if f.kind is not Kind.TEXT] + text.findings(lines, TextMode.ALL)
             notes.append("looks like a patient record: all text covered; a person should review it")
         return Analysis(findings, flags, notes, kept)
