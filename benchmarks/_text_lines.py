@@ -163,6 +163,10 @@ class LineCache:
         if self._reader is not None:
             self._reader.close()
 
+    def has(self, s: Sample) -> bool:
+        """Whether ``s``'s reading stage is cached."""
+        return (self.root / s.set / f"{s.name}.pkl").is_file()
+
     def raw(self, s: Sample) -> tuple[list[Line], list[Any]]:
         """The reading stage's lines (undecided) and the barcode findings of ``s``."""
         path = self.root / s.set / f"{s.name}.pkl"

@@ -289,6 +289,7 @@ def main() -> None:
     parser.add_argument("--synth-count", type=int, default=60)
     parser.add_argument("--synth-seed", type=int, default=7)
     parser.add_argument("--no-misses", action="store_true", help="skip the miss analysis (needs cached lines)")
+    parser.add_argument("--cached-only", action="store_true", help="--fast: only images whose lines are cached")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
     lines = tl.LineCache(CACHE / "lines")
@@ -300,6 +301,8 @@ def main() -> None:
             continue
         tallies: dict[str, Tally] = {}
         if args.fast:
+            if args.cached_only:
+                samples = [s for s in samples if lines.has(s)]
             tallies["redact (fast)"] = evaluate_fast(samples, lines)
         else:
             with tempfile.TemporaryDirectory(dir=CACHE) as tmp:

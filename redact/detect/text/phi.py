@@ -77,6 +77,11 @@ _STATES = (
     "OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI"
 )
 _PHONE_CONTEXT = ("phone", "tel", "telephone", "fax", "cell", "mobile", "call", "contact", "ph", "h/p", "hp", "hotline")
+#: Words about when something happens: a bare "5/28" beside one is a date.
+_WHEN_CONTEXT = (
+    "date", "today", "discharge", "admit", "admitted", "admission", "due", "expected", "appt",
+    "appointment", "surgery", "since", "until", "dob", "born", "seen", "visit", "next",
+)  # fmt: skip
 _DOB_CONTEXT = ("dob", "d.o.b", "birth", "born", "bday", "b-day", "geb", "né", "née", "naissance", "nacimiento")
 #: Street-type words that come before the street's name (French, Spanish, Italian, Portuguese, Malay...).
 _STREET_FIRST = (
@@ -94,6 +99,12 @@ RECOGNISERS: tuple[Recogniser, ...] = (
             Pattern("ssn_plain", r"\b(?!000|666|9\d\d)\d{3}(?!00)\d{2}(?!0000)\d{4}\b", 0.2),
         ),
         context=("ssn", "social security", "ss#", "soc sec"),
+    ),
+    Recogniser(
+        "DATE",
+        # A day and month without the year ("5/28"), next to a word about when.
+        (Pattern("month_day_numeric", r"(?<![\d/.])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?![\d/])", 0.3),),
+        context=_WHEN_CONTEXT,
     ),
     Recogniser("PHONE", (Pattern("extension", r"\b(?:ext|x)\.?\s?\d{3,5}\b", 0.2),), context=_PHONE_CONTEXT),
     Recogniser(
@@ -578,7 +589,7 @@ def field_label(text: str) -> tuple[str, str] | None:
     m = re.match(r"^\s*([a-z][a-z .]{0,24}?)\s*(?:#|no\.?|number)?\s*([:#\-;.])\s*(.*)$", low)
     if m:
         key, rest = label_key(m.group(1)), m.group(3).strip()
-        entity = _label_entity(key) or (COLON_LABELS.get(key) if m.group(2) == ":" else None)
+        entity = _label_entity(key) or (_colon_label(key) if m.group(2) == ":" else None)
         entity = entity or _id_label(key, m.group(0), rest)
         if entity is not None:
             return entity, rest
@@ -591,6 +602,16 @@ def field_label(text: str) -> tuple[str, str] | None:
             return entity, m.group(2).strip()
     entity = _label_entity(label_key(low))
     return (entity, "") if entity is not None else None
+
+
+def _colon_label(key: str) -> str | None:
+    """Entity of a colon label, also as the end of a longer one ("Your Nurse:", "Primary Doctor:")."""
+    words = key.split()
+    for tail in (key, " ".join(words[-2:]), " ".join(words[-1:])):
+        entity = COLON_LABELS.get(tail) or FIELD_LABELS.get(tail)
+        if entity is not None and (tail == key or len(tail) >= 4):
+            return entity
+    return None
 
 
 def _id_label(key: str, whole: str, rest: str) -> str | None:
