@@ -91,10 +91,10 @@ class TextDetector:
                 PaddleEngine(models.model_path("ppocr_rec")),
             ]
         self.engines = list(engines)
-        # Fail early (exit 4) rather than on the first image.
-        from redact.detect.text.phi import lexicon
+        # Fail early (exit 4) rather than on the first image; load vocabularies once here.
+        from redact.detect.text.phi import warm
 
-        lexicon()
+        warm()
 
     def close(self) -> None:
         """Stop helper processes (the pre-started Tesseract); the detector is unusable after."""

@@ -553,6 +553,19 @@ def _mrz_matches(text: str) -> list[Match]:
     return [Match("MRZ", 0.95, 0, len(text))] if mrz.is_mrz_line(text) else []
 
 
+def warm() -> None:
+    """Load every vocabulary now (name lexicon, month names, drug names, phone metadata).
+
+    Called when the detector is built, so a missing or damaged data file fails early
+    (exit 4) and the first image pays no loading time.
+    """
+    lexicon()
+    classify("Tel 03-9010-9849 1 Jan 2020 K. A. Sparrow")
+    from redact.detect.text import clinical
+
+    clinical.drug_names()
+
+
 def classify(text: str, context: str = "", lex: Lexicon | None = None) -> list[Match]:
     """Return every PHI match in one line of ``text`` at or above :data:`THRESHOLD`.
 

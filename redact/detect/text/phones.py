@@ -39,28 +39,42 @@ def _valid(number: str) -> bool:
 
 
 def _pieces(m: re.Match[str]) -> list[tuple[int, int]]:
+    """Spans of ``m`` to try: split at slashes and wide gaps, then runs of its digit groups."""
     text, start = m.group(0), m.start()
-    out, pos = [], 0
+    parts, pos = [], 0
     for sep in _SPLIT.finditer(text):
-        out.append((start + pos, start + sep.start()))
+        parts.append((start + pos, start + sep.start()))
         pos = sep.end()
-    out.append((start + pos, start + len(text)))
-    return out
+    parts.append((start + pos, start + len(text)))
+    return parts
+
+
+def _windows(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """Runs of consecutive space-separated groups of ``text[a:b]`` holding 7-15 digits, longest first."""
+    groups = [(a + g.start(), a + g.end()) for g in re.finditer(r"\S+", text[a:b])]
+    out = []
+    for i in range(len(groups)):
+        for j in range(len(groups) - 1, i - 1, -1):
+            digits = sum(ch.isdigit() for ch in text[groups[i][0] : groups[j][1]])
+            if 7 <= digits <= 15:
+                out.append((groups[i][0], groups[j][1]))
+    return sorted(out, key=lambda w: w[0] - w[1])
 
 
 def find_phones(text: str) -> list[tuple[int, int, float]]:
     """Spans of valid phone numbers in ``text`` with a base score."""
-    out = []
+    out: list[tuple[int, int, float]] = []
     taken = [(a, b) for a, b, _ in dates.find_dates(text)]
     for m in _CANDIDATE.finditer(text):
         for a, b in _pieces(m):
-            raw = text[a:b]
-            piece = raw.strip(" .-/")
-            a += len(raw) - len(raw.lstrip(" .-/"))
-            b = a + len(piece)
-            if not piece or any(a < e and s < b for s, e in taken):
-                continue
-            if _valid(piece):
-                shaped = bool(re.search(r"[\s\-.()]", piece)) or piece.startswith("+")
-                out.append((a, b, 0.6 if shaped else 0.45))
+            for wa, wb in _windows(text, a, b):
+                raw = text[wa:wb]
+                piece = raw.strip(" .-/")
+                wa += len(raw) - len(raw.lstrip(" .-/"))
+                wb = wa + len(piece)
+                overlaps = any(wa < e and s < wb for s, e in taken)
+                if piece and not overlaps and _valid(piece):
+                    shaped = bool(re.search(r"[\s\-.()]", piece)) or piece.startswith("+")
+                    out.append((wa, wb, 0.6 if shaped else 0.45))
+                    taken.append((wa, wb))
     return out
