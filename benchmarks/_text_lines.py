@@ -35,7 +35,9 @@ from redact.detect.text.regions import Region, order_corners
 from redact.models import model_path
 from redact.types import Kind
 
-READING_STAGE = ("regions.py", "ocr.py", "recognise.py", "detector.py")
+#: Files whose change invalidates the cache (detector.py mixes reading and deciding: delete
+#: the cache by hand when its reading part changes).
+READING_STAGE = ("regions.py", "ocr.py", "recognise.py")
 
 
 def poly_mask(shapes: list[list[tuple[float, float]]], shape: tuple[int, ...]) -> np.ndarray:
@@ -211,9 +213,14 @@ class LineCache:
         ms = (time.perf_counter() - started) * 1000
         return analysis.findings, bool(analysis.flags), ms
 
-    def classify(self, s: Sample) -> tuple[np.ndarray, bool, float]:
-        """(covered mask, flagged, ms) from the decision stages on cached lines."""
+    def classify(self, s: Sample, text_only: bool = False) -> tuple[np.ndarray, bool, float]:
+        """(covered mask, flagged, ms) from the decision stages on cached lines.
+
+        ``text_only`` paints only the text findings (codes' boxes left out).
+        """
         findings, flagged, ms = self.decided(s)
+        if text_only:
+            findings = [f for f in findings if f.kind is Kind.TEXT]
         with_size = s.load().shape
         polys = [list(f.polygon) for f in findings if f.kind is Kind.TEXT and f.polygon]
         polys += [

@@ -560,6 +560,7 @@ def warm() -> None:
     (exit 4) and the first image pays no loading time.
     """
     lexicon()
+    phones.warm()
     classify("Tel 03-9010-9849 1 Jan 2020 K. A. Sparrow")
     from redact.detect.text import clinical
 

@@ -25,6 +25,13 @@ _CANDIDATE = re.compile(r"(?<![\w.,])(?:\+|00)?\s?\(?\d[\d\s().\-/]{5,40}\d(?![\
 _SPLIT = re.compile(r"\s*/\s+|\s+/\s*|\s{3,}")
 
 
+def warm() -> None:
+    """Load libphonenumber's metadata of every region in :data:`REGIONS` (lazy otherwise)."""
+    for region in REGIONS:
+        phonenumbers.PhoneMetadata.metadata_for_region(region)
+    phonenumbers.is_valid_number(phonenumbers.parse("+44 20 7946 0958", None))
+
+
 def _valid(number: str) -> bool:
     digits = sum(ch.isdigit() for ch in number)
     if not 7 <= digits <= 15:
