@@ -5,7 +5,7 @@
   ``/tmp/text-phi/lines/<fingerprint>/``.  The fingerprint hashes the reading stage's
   source files, so text-read's changes invalidate it.  ``classify`` then runs only the
   decision stages -- ``layout.decide``, the record judgement and its escalation -- through
-  the real :class:`redact.pipeline.Analyzer`, cheaply, for iterating on rules.
+  the real :class:`redact.analysis.Analyzer`, cheaply, for iterating on rules.
 * :class:`Reader` is the "attacker": Tesseract and PP-OCR read each PHI item's crop; what
   they read in the *original* is cached per set.
 """
@@ -193,7 +193,7 @@ class LineCache:
 
     def analyzer(self) -> tuple[Any, _Cached, _Codes]:
         if self._analyzer is None:
-            from redact.pipeline import Analyzer
+            from redact.analysis import Analyzer
 
             text, codes = _Cached(self.settings), _Codes()
             analyzer = Analyzer.__new__(Analyzer)

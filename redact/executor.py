@@ -21,11 +21,14 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from redact.analysis import Analyzer
 from redact.config import Settings
 from redact.cores import set_thread_budget, usable_cores
 from redact.errors import AnalysisError, RedactError
+from redact.jobs import Job
 from redact.media.atomic import discard_leftovers
-from redact.pipeline import Analyzer, Job, failed, process
+from redact.outcome import failed
+from redact.process import process
 from redact.types import FileResult, Mode
 
 _worker_state: dict[str, object] = {}

@@ -12,11 +12,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from redact.batch import run
 from redact.cli import app
 from redact.config import Settings
 from redact.discover import MediaType, expand, sniff
 from redact.errors import ExitCode
-from redact.pipeline import plan_jobs, run
+from redact.jobs import plan_jobs
 from redact.types import Mode, Status
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -126,8 +127,10 @@ def test_a_file_stuck_past_the_stall_limit_fails_and_the_batch_goes_on(monkeypat
     good = _batch_with_a_bad_worker(monkeypatch, tmp_path / "batch", 3, "hang.jpg")
     started = time.monotonic()
     jobs = plan_jobs([tmp_path / "batch"], Mode.SCAN, None)
-    results = run(jobs, Mode.SCAN, Settings(stall_limit_s=2), cores=2)
-    assert time.monotonic() - started < 60
+    # 10 s: a good photo must finish within the limit even on a loaded machine (2 s failed
+    # the good files at a load average of 12 on 2 cores).
+    results = run(jobs, Mode.SCAN, Settings(stall_limit_s=10), cores=2)
+    assert time.monotonic() - started < 120
     status = {r.path.name: (r.status, r.error) for r in results}
     assert status.pop("hang.jpg") == (Status.FAILED, executor.WORKER_DIED)
     assert status == dict.fromkeys(good, (Status.CLEAN, None))
@@ -286,7 +289,7 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_outputs(tmp_path: Path):
 
 
 def test_faces_left_after_covering_are_covered_too():
-    from redact.pipeline import FACE_RECHECKS, cover_faces_left
+    from redact.covering import FACE_RECHECKS, cover_faces_left
     from redact.types import Box, Finding, Kind
 
     class Stub:
@@ -326,7 +329,7 @@ def test_clean_output_passes_check_for_each_face_method(tmp_path: Path):
 
 
 def test_a_face_found_again_on_its_own_cover_is_reported_once():
-    from redact.pipeline import _merge_faces
+    from redact.covering import _merge_faces
     from redact.types import Box, Finding, Kind
 
     face = Finding(Kind.FACE, Box(50, 40, 90, 90), 0.9, "centerface", "FACE")
