@@ -203,21 +203,21 @@ class Geo:
         #: b's first corner along a's line from a's first corner.
         self.left = np.einsum("abk,ak->ab", c[None, :, 0, :] - c[:, None, 0, :], along) / self.h[:, None]
         self.dist = np.linalg.norm(d, axis=2)
+        # right[a, b]: cost of b as the value right of label a (NaN: not on a's row).
+        # Short labels give a poor angle, so the row test uses whichever frame -- the
+        # label's or the value's -- puts them closer to one line; misalignment costs more
+        # than distance.  Boxes of one line split in two overlap (each is grown by the
+        # detector's unclip): up to MAX_OVERLAP line heights is fine while b's centre lies
+        # beyond a's end.
+        off = np.minimum(np.abs(self.across), np.abs(self.across.T) * self.h[None, :] / self.h[:, None])
+        gap = self.gap
+        after = (gap > -0.5) | ((gap > -MAX_OVERLAP) & (gap * self.h[:, None] + self.w[None, :] / 2 > 0))
+        self.right = np.where((off < 0.6) & after & (gap < RIGHT_GAP), gap + 8.0 * off, np.nan)
 
     def right_of(self, a: int, b: int) -> float | None:
-        """Cost of ``b`` as the value right of label ``a`` (``None`` when not on a's row).
-
-        Short labels give a poor angle, so the row test uses whichever frame -- the label's
-        or the value's -- puts them closer to one line; misalignment costs more than distance.
-        """
-        gap = float(self.gap[a, b])
-        off = min(abs(float(self.across[a, b])), abs(float(self.across[b, a])) * float(self.h[b] / self.h[a]))
-        # Boxes of one line split in two overlap (each is grown by the detector's unclip):
-        # up to MAX_OVERLAP line heights is fine while b's centre lies beyond a's end.
-        after = gap > -0.5 or (gap > -MAX_OVERLAP and gap * self.h[a] + self.w[b] / 2 > 0)
-        if off < 0.6 and after and gap < RIGHT_GAP:
-            return gap + 8.0 * off
-        return None
+        """Cost of ``b`` as the value right of label ``a`` (``None`` when not on a's row)."""
+        cost = float(self.right[a, b])
+        return None if np.isnan(cost) else cost
 
     def gap_after(self, a: int, b: int) -> float | None:
         """Gap from ``a``'s end to ``b``'s start when ``b`` follows ``a`` on its row."""
@@ -237,16 +237,11 @@ class Geo:
 
 def _contexts(lines: Sequence[Line], geo: Geo) -> list[str]:
     """Each line's context: the text of lines within a few line heights or just left of it."""
-    out = []
-    for i, line in enumerate(lines):
-        reach = 4 * max(line.region.height, 1.0) + line.region.width / 2
-        near = [
-            " ".join(other.texts)
-            for j, other in enumerate(lines)
-            if j != i and (geo.dist[i, j] < reach or geo.right_of(j, i) is not None)
-        ]
-        out.append(" ".join(near))
-    return out
+    texts = [" ".join(line.texts) for line in lines]
+    reach = 4 * geo.h + geo.w / 2
+    near = (geo.dist < reach[:, None]) | ~np.isnan(geo.right.T)
+    np.fill_diagonal(near, False)
+    return [" ".join(texts[j] for j in np.flatnonzero(row)) for row in near]
 
 
 def _set(line: Line, label: str, score: float, by_text: bool = True) -> None:
@@ -278,18 +273,17 @@ def _judge_texts(line: Line, context: str, allow: Sequence[str], deny: Sequence[
 
 def _join_split(lines: Sequence[Line], geo: Geo, lex: phi.Lexicon) -> None:
     """A name or date cut in two by the detector ("PRUITT," | "GIOVANNA") is judged joined."""
-    for i, line in enumerate(lines):
-        for j, other in enumerate(lines):
-            if i == j or not line.texts or not other.texts:
-                continue
-            gap = geo.right_of(i, j)
-            if gap is None or gap >= CONTINUATION_GAP or (line.pattern_phi and other.pattern_phi):
-                continue
-            joined = [f"{a} {b}" for a in line.texts for b in other.texts]
-            best = max((m for t in joined for m in phi.classify(t, "", lex)), key=lambda m: m.score, default=None)
-            if best is not None:
-                for part in (line, other):
-                    _set(part, best.label, best.score)
+    with np.errstate(invalid="ignore"):
+        pairs = np.argwhere(geo.right < CONTINUATION_GAP)
+    for i, j in pairs:
+        line, other = lines[i], lines[j]
+        if i == j or not line.texts or not other.texts or (line.pattern_phi and other.pattern_phi):
+            continue
+        joined = [f"{a} {b}" for a in line.texts for b in other.texts]
+        best = max((m for t in joined for m in phi.classify(t, "", lex)), key=lambda m: m.score, default=None)
+        if best is not None:
+            for part in (line, other):
+                _set(part, best.label, best.score)
 
 
 def _label_target(i: int, lines: Sequence[Line], geo: Geo) -> int | None:

@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from redact.detect.text import dates, mrz, names, phones
 from redact.detect.text.names import STAFF, Lexicon, lexicon
@@ -491,10 +492,16 @@ def label_key(text: str) -> str:
     return re.sub(r"[^a-z ]+", " ", text.lower()).split("#")[0].strip().replace("  ", " ")
 
 
+@lru_cache(maxsize=64)
+def _words_regex(words: tuple[str, ...]) -> re.Pattern[str]:
+    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z])(?:{alternation})(?![a-z])")
+
+
 def has_word(text: str, words: Iterable[str]) -> bool:
     """Whether any of ``words`` occurs in ``text`` as a whole word (case-insensitive)."""
-    low = text.lower()
-    return any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", low) for w in words)
+    key = words if isinstance(words, tuple) else tuple(words)
+    return bool(key) and _words_regex(key).search(text.lower()) is not None
 
 
 def _pattern_matches(text: str, context: str) -> list[Match]:
