@@ -452,8 +452,12 @@ def evidence(lines: Sequence[Line]) -> Counter[str]:
             out[f"label:{line.field_entity}"] += 1
         if line.label == "MRZ":
             out["mrz"] += 1
-        best = max((clinical.terms(t) for t in line.texts if line.confidence >= UNCERTAIN_BELOW), default=0)
-        out["clinical"] += best > 0
+    # Clinical vocabulary only counts beside a patient identifier: without one, it is not
+    # looked up (the drug dictionary is not even loaded for a photo without PHI).
+    if any(line.entities & PATIENT_ENTITIES or line.is_field_label for line in lines):
+        for line in lines:
+            best = max((clinical.terms(t) for t in line.texts if line.confidence >= UNCERTAIN_BELOW), default=0)
+            out["clinical"] += best > 0
     out["patient_words"] += any(phi.has_word(t, phi.PATIENT_CONTEXT) for line in lines for t in line.texts)
     return out
 

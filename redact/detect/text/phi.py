@@ -561,17 +561,15 @@ def _mrz_matches(text: str) -> list[Match]:
 
 
 def warm() -> None:
-    """Load every vocabulary now (name lexicon, month names, drug names, phone metadata).
+    """Load the vocabularies every image needs now (name lexicon, month names, phone metadata).
 
     Called when the detector is built, so a missing or damaged data file fails early
-    (exit 4) and the first image pays no loading time.
+    (exit 4).  The drug dictionary (:mod:`.clinical`) loads with the first image that shows
+    a patient identifier.
     """
     lexicon()
     phones.warm()
     classify("Tel 03-9010-9849 1 Jan 2020 K. A. Sparrow")
-    from redact.detect.text import clinical
-
-    clinical.drug_names()
 
 
 def classify(text: str, context: str = "", lex: Lexicon | None = None) -> list[Match]:
