@@ -27,6 +27,7 @@ import numpy as np
 
 from benchmarks._text_sets import Sample, Target
 from redact.config import Settings
+from redact.detect import Detector
 from redact.detect.text import TextDetector
 from redact.detect.text.layout import Line
 from redact.detect.text.ocr import PaddleEngine, TesseractEngine, read_with_timeout
@@ -139,7 +140,9 @@ class _Cached(TextDetector):
         return lines
 
 
-class _Codes:
+class _Codes(Detector):
+    """The barcode stage replayed from the cache."""
+
     name = "barcodes"
     kind = Kind.BARCODE
 
@@ -196,11 +199,7 @@ class LineCache:
             from redact.analysis import Analyzer
 
             text, codes = _Cached(self.settings), _Codes()
-            analyzer = Analyzer.__new__(Analyzer)
-            analyzer.settings = self.settings
-            analyzer.detectors = [text, codes]
-            analyzer.consent = None
-            self._analyzer = (analyzer, text, codes)
+            self._analyzer = (Analyzer(self.settings, [text, codes]), text, codes)
         return self._analyzer  # type: ignore[no-any-return]
 
     def decided(self, s: Sample) -> tuple[list[Any], bool, float]:

@@ -32,6 +32,9 @@ CODE_BARCODE = "record.id_barcode"
 CODE_CONTEXT = "record.patient_context"
 CODE_ID_DOCUMENT = "record.id_document"
 
+#: Evidence counted by name (not per entity).
+_COUNTS = frozenset({"clinical", "mrz", "patient_words"})
+
 #: Points of evidence (see :func:`points`) that, with a patient identifier, make a record.
 MIN_POINTS = 4
 
@@ -58,7 +61,8 @@ class Evidence:
         """Evidence from an image's findings and what its text showed.
 
         ``text`` is :func:`redact.detect.text.layout.evidence`'s counts (``label:<ENTITY>``,
-        ``clinical``, ``mrz``), or just the entities of the printed field labels.
+        ``entity:<ENTITY>``, ``clinical``, ``mrz``, ``patient_words``), as a mapping or as
+        repeated tokens; a bare entity name counts as a printed field label.
         """
         fields: Counter[str] = Counter()
         id_codes = 0
@@ -68,7 +72,8 @@ class Evidence:
             elif f.kind is Kind.BARCODE and f.label == "BARCODE_ID":
                 id_codes += 1
         if not isinstance(text, Mapping):
-            text = Counter(f"label:{entity}" for entity in text)
+            # Tokens ("label:MRN", "clinical"...); a bare entity name is a field label's.
+            text = Counter(t if ":" in t or t in _COUNTS else f"label:{t}" for t in text)
         labels = Counter({k.split(":", 1)[1]: v for k, v in text.items() if k.startswith("label:")})
         for key, n in text.items():
             # Entities a line matched besides its best one ("DOB 1996-11-22 27 yrs").

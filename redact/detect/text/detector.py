@@ -19,7 +19,7 @@ import numpy as np
 
 from redact import models
 from redact.config import Settings, TextMode
-from redact.detect.base import RGBImage, register
+from redact.detect.base import Detection, Detector, RGBImage, register
 from redact.detect.text import layout
 from redact.detect.text.layout import Line
 from redact.detect.text.ocr import Engine, PaddleEngine, Reading, TesseractEngine, find_tesseract, read_with_timeout
@@ -67,7 +67,7 @@ def effective_mode(settings: Settings, flag_codes: Sequence[str] = ()) -> TextMo
     return TextMode.ALL if PATIENT_RECORD_FLAG in flag_codes else settings.text_mode
 
 
-class TextDetector:
+class TextDetector(Detector):
     """Finds text PHI.  ``engines`` and ``regions`` may be injected (tests, benchmarks)."""
 
     name = "text"
@@ -220,6 +220,20 @@ class TextDetector:
     def detect(self, image: RGBImage) -> list[Finding]:
         """Findings to cover in ``image`` under the configured text mode."""
         return self.findings(self.analyse(image), self.settings.text_mode)
+
+    def examine(self, image: RGBImage) -> Detection:
+        """:meth:`detect`'s findings, the record evidence, and every line to cover on a record.
+
+        The evidence is :func:`layout.evidence`'s counts as tokens ("label:MRN", "entity:NAME",
+        "clinical", "mrz"...; never text).  On a record, text that could not be read but
+        lies on the record's surface is covered too (:func:`layout.cover_surface`).
+        """
+        lines = self.analyse(image)
+        mode = self.settings.text_mode
+        found = self.findings(lines, mode)
+        evidence = tuple(layout.evidence(lines).elements())
+        layout.cover_surface(lines)
+        return Detection(found, field_labels=evidence, on_record=self.findings(lines, TextMode.ALL))
 
     def verify(self, output: RGBImage, findings: Sequence[Finding], margin: float = 1.5) -> list[Finding]:
         """Self-check after covering: PHI still readable in or next to the covered regions.
