@@ -28,6 +28,7 @@ from redact.detect.text import TextDetector
 from redact.detect.text.layout import Line
 from redact.errors import AnalysisError, ExitCode, InputError, OutputError, RedactError
 from redact.media import default_output_path, load_image, output_would_overwrite, preview_jpeg, save_image
+from redact.media.atomic import sweep_leftovers
 from redact.types import LEAKY_METADATA, FileResult, Finding, Flag, Kind, Mode, Status
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class Job:
     preview: bool = False
     #: Replace the input with its redacted version (``clean --in-place``, for hooks).
     in_place: bool = False
+    #: Why the input cannot be analysed at all (found while walking a folder): it fails as is.
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +310,12 @@ def plan_jobs(
     settings = settings or Settings()
     skip = [outdir] if outdir is not None else []
     jobs: list[Job] = []
-    for path, root in discover.expand(paths, settings.include, settings.exclude, skip):
+    leftovers: list[Job] = []
+    for entry in discover.expand(paths, settings.include, settings.exclude, skip):
+        path = entry.path
+        if entry.problem is not None:
+            (leftovers if entry.leftover else jobs).append(Job(path, problem=entry.problem))
+            continue
         # GIF is written as PNG: name it so up front, so collisions are caught in planning.
         fmt = "PNG" if path.suffix.lower() == ".gif" else None
         if mode is not Mode.CLEAN:
@@ -315,10 +323,14 @@ def plan_jobs(
         elif in_place:
             output = path
         else:
-            output = default_output_path(path, outdir, root, fmt)
+            output = default_output_path(path, outdir, entry.root, fmt)
             if discover.sniff_file(path) is discover.MediaType.VIDEO:
                 output = output.with_suffix(".mp4")  # H.264 in MP4, whatever the input container
         jobs.append(Job(path, output, preview, in_place))
+    # A killed run's temporary files in a folder this run writes to are removed (see run());
+    # anywhere else they are listed, so that nobody publishes them unknowingly.
+    written_to = {j.output.parent for j in jobs if j.output is not None}
+    jobs.extend(j for j in leftovers if j.path.parent not in written_to)
     return jobs
 
 
@@ -356,6 +368,9 @@ def run(
         if on_result is not None:
             on_result(result)
 
+    if mode is Mode.CLEAN:  # what killed runs left half-written where this one writes
+        for folder in {j.output.parent for j in jobs if j.output is not None}:
+            sweep_leftovers(folder)
     try:
         for index, job in enumerate(jobs):
             early = _precheck(job, claimed)
@@ -437,6 +452,8 @@ def _size(path: Path) -> int:
 def _precheck(job: Job, claimed: dict[Path, Path]) -> FileResult | None:
     """Fail jobs that cannot be processed at all, before any model work."""
     started = time.perf_counter()
+    if job.problem is not None:
+        return failed(job, InputError(job.problem, job.path), started)
     if job.path.is_dir():
         return failed(job, InputError("no image files found in this folder", job.path), started)
     if job.output is not None:
