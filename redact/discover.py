@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 import os
+import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -162,9 +163,18 @@ def _unsupported(head: bytes) -> tuple[MediaType, str] | None:
         return MediaType.UNSUPPORTED, "archive"
     if head.startswith((b"\x00\x00\x01\x00", b"\x00\x00\x02\x00")) and head[4] > 0 and head[5] == 0:
         return MediaType.UNSUPPORTED, "icon"
-    if b"<svg" in head.lower() and head.lstrip()[:1] == b"<":
+    if _svg(head):
         return MediaType.UNSUPPORTED, "SVG"
     return None
+
+
+_XML_PROLOGUE = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.DOTALL | re.IGNORECASE)
+
+
+def _svg(head: bytes) -> bool:
+    """An SVG document: ``<svg`` is its first element (an HTML page with inline SVG is not one)."""
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    return text[_XML_PROLOGUE.match(text).end() :][:4].lower() == b"<svg"  # type: ignore[union-attr]
 
 
 def read_head(path: Path | str) -> bytes:

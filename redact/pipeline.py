@@ -9,6 +9,7 @@ reported clean.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -323,9 +324,9 @@ def plan_jobs(
         elif in_place:
             output = path
         else:
-            output = default_output_path(path, outdir, entry.root, fmt)
-            if discover.sniff_file(path) is discover.MediaType.VIDEO:
-                output = output.with_suffix(".mp4")  # H.264 in MP4, whatever the input container
+            # H.264 in MP4 for a video, whatever the input container
+            video = discover.sniff_file(path) is discover.MediaType.VIDEO
+            output = default_output_path(path, outdir, entry.root, fmt, ".mp4" if video else None)
         jobs.append(Job(path, output, preview, in_place))
     # A killed run's temporary files in a folder this run writes to are removed (see run());
     # anywhere else they are listed, so that nobody publishes them unknowingly.
@@ -374,7 +375,7 @@ def run(
     try:
         for index, job in enumerate(jobs):
             early = _precheck(job, claimed)
-            if early is None and baseline is not None and job.path.is_file() and baseline.approves(job.path):
+            if early is None and baseline is not None and os.path.isfile(job.path) and baseline.approves(job.path):
                 early = FileResult(job.path, Status.CLEAN, notes=("approved in baseline",))
             if early is None and cache is not None and job.output is not None:
                 early = cache.lookup(job.path, job.output)
@@ -454,7 +455,7 @@ def _precheck(job: Job, claimed: dict[Path, Path]) -> FileResult | None:
     started = time.perf_counter()
     if job.problem is not None:
         return failed(job, InputError(job.problem, job.path), started)
-    if job.path.is_dir():
+    if os.path.isdir(job.path):
         return failed(job, InputError("no image files found in this folder", job.path), started)
     if job.output is not None:
         key = job.output.resolve()

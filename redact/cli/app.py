@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,12 +53,14 @@ class ReportFormat(enum.StrEnum):
 
 PathsArg = Annotated[
     list[Path],
-    typer.Argument(help="Photos, videos or folders (searched recursively).", show_default=False),
+    typer.Argument(help="Photos, videos or folders (searched recursively).", show_default=False, readable=False),
 ]
 ConfigOpt = Annotated[
     Path | None,
     # "\\[": help text is Rich markup, where an unescaped [tool.redact] is a (dropped) style tag.
-    typer.Option("--config", help="A redact.toml, or a pyproject.toml with \\[tool.redact].", show_default=False),
+    typer.Option(
+        "--config", help="A redact.toml, or a pyproject.toml with \\[tool.redact].", show_default=False, readable=False
+    ),
 ]
 FormatOpt = Annotated[
     ReportFormat,
@@ -69,7 +72,9 @@ FormatOpt = Annotated[
 ]
 ReportOpt = Annotated[
     Path | None,
-    typer.Option("--report", help="Write the report to this file instead of stdout.", show_default=False),
+    typer.Option(
+        "--report", help="Write the report to this file instead of stdout.", show_default=False, readable=False
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only problems on stderr.")]
@@ -100,6 +105,7 @@ ConsentOpt = Annotated[
         "--consent",
         help="Consent store (see `redact consent`): faces of enrolled people stay visible; all others are covered.",
         show_default=False,
+        readable=False,
     ),
 ]
 
@@ -165,6 +171,7 @@ def clean(
             help="Write redacted copies here (folder trees are mirrored). "
             "Default: NAME.redacted.EXT beside each input.",
             show_default=False,
+            readable=False,
         ),
     ] = None,
     method: Annotated[
@@ -258,7 +265,12 @@ def check(
     files: PathsArg,
     baseline: Annotated[
         Path | None,
-        typer.Option("--baseline", help="Approved files (see `redact approve`) pass unchanged.", show_default=False),
+        typer.Option(
+            "--baseline",
+            help="Approved files (see `redact approve`) pass unchanged.",
+            show_default=False,
+            readable=False,
+        ),
     ] = None,
     text: TextOpt = None,
     jobs: JobsOpt = None,
@@ -286,9 +298,11 @@ def check(
 
 @app.command()
 def approve(
-    files: Annotated[list[Path], typer.Argument(help="Files a person reviewed and approved.", show_default=False)],
+    files: Annotated[
+        list[Path], typer.Argument(help="Files a person reviewed and approved.", show_default=False, readable=False)
+    ],
     baseline: Annotated[
-        Path, typer.Option("--baseline", help="Baseline file to add them to (created if missing).")
+        Path, typer.Option("--baseline", help="Baseline file to add them to (created if missing).", readable=False)
     ] = Path(".redact-baseline.json"),
     note: Annotated[str, typer.Option("--note", help="Why they were approved (no patient details).")] = "",
 ) -> None:
@@ -322,7 +336,7 @@ def _run(
     from redact import pipeline
     from redact.executor import default_jobs
 
-    if outdir is not None and outdir.exists() and not outdir.is_dir():
+    if outdir is not None and os.path.exists(outdir) and not os.path.isdir(outdir):
         raise UsageError("output folder is a file", outdir)
     if settings.consent_store is not None:
         # Fail fast on a missing or corrupt store, and say whose consent has expired.
@@ -371,12 +385,14 @@ def _report(results: list[FileResult], mode: Mode, code: ExitCode, settings: Set
         from redact.report import html
 
         body = html.render(results, str(mode), int(code), settings)
+    # Every format is UTF-8 text; a name that is not (a file-name byte) never stops the report.
+    data = (body if body.endswith("\n") else body + "\n").encode("utf-8", "backslashreplace")
     if out.report is None:
-        sys.stdout.write(body if body.endswith("\n") else body + "\n")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
         return
     from redact.media import atomic_write
-
-    data = body.encode()
 
     def write(fh: BinaryIO) -> None:
         fh.write(data)

@@ -19,7 +19,10 @@ def same_file(a: Path, b: Path) -> bool:
     with contextlib.suppress(OSError):
         if os.path.samefile(a, b):
             return True
-    return Path(a).resolve() == Path(b).resolve()
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except (OSError, RuntimeError):  # a name too long, a link loop: compare as written
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def output_would_overwrite(src: Path, dest: Path) -> None:
@@ -130,7 +133,7 @@ def atomic_write(dest: Path, write: Callable[[BinaryIO], None], mode: int | None
     gives a new file); the temporary file is owner-only until then.
     """
     dest = Path(dest)
-    if dest.is_dir():
+    if os.path.isdir(dest):
         raise OutputError("output path is a directory", dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -300,7 +300,7 @@ class VideoWriter:
         av = _av()
         self.dest = Path(dest)
         self.info = info
-        if self.dest.is_dir():
+        if os.path.isdir(self.dest):
             raise OutputError("output path is a directory", self.dest)
         try:
             self.dest.parent.mkdir(parents=True, exist_ok=True)

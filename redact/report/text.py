@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from redact.report import summary
+from redact.report import printable, summary
 from redact.types import FileResult, Status
 
 
@@ -39,4 +39,4 @@ def render(results: Sequence[FileResult], mode: str, exit_code: int) -> str:
     counts = summary(results)
     totals = ", ".join(f"{n} {k}" for k, n in counts.items() if n and k != "total")
     lines.append(f"redact {mode}: {counts['total']} files: {totals or 'none'}; exit code {exit_code}")
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")
