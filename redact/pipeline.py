@@ -335,6 +335,49 @@ def plan_jobs(
     return jobs
 
 
+def refuse_overwrites(jobs: Sequence[Job], report: Path | None = None) -> None:
+    """Raise :class:`OutputError` when anything the run would write is one of its inputs.
+
+    Checked before anything is written: an output that is another input (``clean a.jpg
+    b/a.jpg -o b``), or a ``report`` file that is an input, an output, or an existing
+    photo or video (``--report *.jpg`` makes the first photo the report's path).  Paths are compared
+    as the file system sees them (links, ``..``, hard links, case-insensitive names).
+    """
+    inputs = {key: job.path for job in jobs if job.problem is None and (key := _identity(job.path)) is not None}
+    for job in jobs:
+        if job.output is None or job.in_place:
+            continue
+        key = _identity(job.output)
+        other = inputs.get(key) if key is not None else None
+        if other is not None and other != job.path:
+            raise OutputError(f"the output of {job.path} would overwrite the input {other}: choose another folder")
+    if report is None:
+        return
+    key = _identity(report)
+    if key is not None and key in inputs:
+        raise OutputError(f"--report would overwrite the input {inputs[key]}", report)
+    if key is not None and discover.sniff_file(report) is not discover.MediaType.OTHER:
+        # e.g. ``--report *.jpg``: the shell made the first photo the report's path
+        raise OutputError("--report would overwrite a photo or video (not an earlier report)", report)
+    target = _real(report)
+    for job in jobs:
+        if job.output is not None and _real(job.output) == target:
+            raise OutputError(f"--report would overwrite the output of {job.path}", report)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file ``path`` names (device, inode), or ``None`` when there is none (yet)."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (info.st_dev, info.st_ino) if info.st_ino else None
+
+
+def _real(path: Path) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
 def run(
     jobs: Sequence[Job],
     mode: Mode,

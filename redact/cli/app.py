@@ -345,6 +345,7 @@ def _run(
 
         warn_expired(ConsentStore.load(settings.consent_store))
     jobs = pipeline.plan_jobs(paths, mode, outdir, settings, preview=out.fmt is ReportFormat.HTML, in_place=in_place)
+    pipeline.refuse_overwrites(jobs, out.report)
     view = render.Progress(quiet=out.quiet, total=len(jobs))
     with view:
         results = pipeline.run(
