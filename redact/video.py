@@ -36,6 +36,7 @@ import numpy as np
 from redact import obscure, policy
 from redact.config import Settings, TextMode
 from redact.detect.faces import CenterFaceDetector, CenterFaceNet, Tuning
+from redact.media import inplace
 from redact.media.preview import preview_jpeg
 from redact.media.video import RGB, VideoFrame, VideoInfo, VideoReader, VideoWriter
 from redact.pipeline import Analyzer, Job, cover, guard, outcome
@@ -498,7 +499,11 @@ def process_video(job: Job, mode: Mode, analyzer: Analyzer, progress: Progress |
         if mode is Mode.CLEAN:
             assert job.output is not None
             audio = reader.audio_stream if settings.keep_audio else None
-            writer = VideoWriter(job.output, info, audio)
+            keep_mode = None
+            if job.in_place:  # same name, same permission bits, a container the name says
+                keep_mode = inplace.permissions(job.path)
+                inplace.check_video(job.path)
+            writer = VideoWriter(job.output, info, audio, mode=keep_mode)
         if info.has_audio:
             if mode is not Mode.CLEAN:
                 notes.append("has an audio track (voices can identify people); clean drops it unless --keep-audio")

@@ -296,9 +296,11 @@ class VideoWriter:
     leaving the context without it deletes the temporary file.
     """
 
-    def __init__(self, dest: Path, info: VideoInfo, audio: Any | None = None) -> None:
+    def __init__(self, dest: Path, info: VideoInfo, audio: Any | None = None, mode: int | None = None) -> None:
         av = _av()
         self.dest = Path(dest)
+        #: Permission bits of the finished file (default: a new file's, from the umask).
+        self.mode = 0o666 & ~current_umask() if mode is None else mode
         self.info = info
         if os.path.isdir(self.dest):
             raise OutputError("output path is a directory", self.dest)
@@ -378,7 +380,7 @@ class VideoWriter:
         self._mux(self._stream.encode(None))
         try:
             self._out.close()
-            os.chmod(self._tmp, 0o666 & ~current_umask())  # like any new file (mkstemp made it 0600)
+            os.chmod(self._tmp, self.mode)  # mkstemp made it 0600
             os.replace(self._tmp, self.dest)
         except OSError as exc:
             self._discard()
