@@ -36,12 +36,14 @@ IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif", ".hif", ".gif"}
     | {".avif"}
 )
+#: Video names.  ``.ts`` and ``.mts`` are left out: they are TypeScript far more often than
+#: MPEG transport streams, which are recognised by content whatever their name.
 VIDEO_SUFFIXES = frozenset(
-    {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".3gp", ".3g2", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg"}
+    {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".3gp", ".3g2", ".m2ts", ".mpg", ".mpeg"}
     | {".vob", ".flv", ".wmv", ".asf", ".ogv", ".mxf", ".rm", ".rmvb"}
 )
 _RAW = (".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2", ".raf", ".pef", ".srw")
-_RAW_MORE = (".x3f", ".3fr", ".erf", ".kdc", ".mrw", ".raw")
+_RAW_MORE = (".x3f", ".3fr", ".erf", ".kdc", ".mrw")
 #: Names of files that can hold pictures but that redact cannot analyse: never passed over.
 UNSUPPORTED_SUFFIXES: dict[str, str] = {
     **dict.fromkeys((".dcm", ".dicom"), "DICOM"),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from redact import detect, discover, obscure, policy, records
+from redact import detect, discover, interrupt, obscure, policy, records
 from redact.baseline import Baseline
 from redact.cache import ResultCache
 from redact.config import Settings, TextMode
@@ -462,7 +462,8 @@ def _run_todo(
         analyzer = Analyzer(settings)
         try:
             report = None if on_progress is None else functools.partial(on_progress, job.path)
-            finish(index, process(job, mode, analyzer, report))
+            with interrupt.job():  # a stop request while its output is renamed waits for the report
+                finish(index, process(job, mode, analyzer, report))
         finally:
             analyzer.close()
         return

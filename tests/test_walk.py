@@ -49,6 +49,13 @@ def _check(*args: object, cwd: Path):
     return runner.invoke(app, ["check", "--config", str(cwd / "redact.toml"), *map(str, args)])
 
 
+def test_typescript_is_not_a_transport_stream(tmp_path: Path):
+    (tmp_path / "app.ts").write_text("export const x: number = 1;\n")
+    (tmp_path / "mod.mts").write_text("export {};\n")
+    (tmp_path / "clip.ts").write_bytes(b"G" + b"\0" * 187 + b"G" + b"\0" * 187 + b"G" + b"\0" * 200)
+    assert _walk(tmp_path) == {"clip.ts": None}
+
+
 def test_hidden_files_and_folders_are_analysed(tmp_path: Path):
     _jpeg(tmp_path / ".hidden.jpg")
     _jpeg(tmp_path / ".private" / "ward.jpg")

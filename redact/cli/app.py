@@ -143,9 +143,9 @@ def _boundary() -> Iterator[None]:
     except RedactError as exc:
         render.error(str(exc))
         raise typer.Exit(int(exc.exit_code)) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP (redact.interrupt)
         render.error("interrupted")
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        raise typer.Exit(getattr(exc, "exit_code", int(ExitCode.INTERRUPTED))) from None
     except ImportError as exc:  # a broken or partial installation
         render.error(f"missing dependency: cannot import {exc.name or 'a module'}; reinstall redact")
         raise typer.Exit(int(ExitCode.MISSING_DEPENDENCY)) from None
@@ -410,11 +410,14 @@ def main() -> NoReturn:
     commands map library errors themselves.  Anything else is a bug: one line, no
     traceback and no locals (they may hold PHI).
     """
+    from redact import interrupt
+
+    interrupt.install()  # SIGTERM and SIGHUP stop a run as Ctrl-C does (exit 143, 129)
     try:
         app()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         render.error("interrupted")
-        sys.exit(int(ExitCode.INTERRUPTED))
+        sys.exit(getattr(exc, "exit_code", int(ExitCode.INTERRUPTED)))
     except Exception as exc:
         render.error(f"internal error ({type(exc).__name__}); please report it")
         sys.exit(int(ExitCode.ANALYSIS_FAILED))

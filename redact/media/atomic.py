@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from redact import interrupt
 from redact.errors import OutputError, reason
 
 
@@ -146,6 +147,7 @@ def atomic_write(dest: Path, write: Callable[[BinaryIO], None], mode: int | None
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp_name, 0o666 & ~current_umask() if mode is None else mode)
+        interrupt.hold()  # renamed into place means reported: a stop request now waits for that
         os.replace(tmp_name, dest)
     except BaseException as exc:
         with contextlib.suppress(OSError):

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from redact import interrupt
 from redact.cores import thread_budget, usable_cores
 from redact.errors import InputError, MissingDependencyError, OutputError, reason
 from redact.media.atomic import current_umask, temp_beside
@@ -381,6 +382,7 @@ class VideoWriter:
         try:
             self._out.close()
             os.chmod(self._tmp, self.mode)  # mkstemp made it 0600
+            interrupt.hold()  # renamed into place means reported: a stop request now waits for that
             os.replace(self._tmp, self.dest)
         except OSError as exc:
             self._discard()
