@@ -44,7 +44,8 @@ VIDEO_SUFFIXES = frozenset(
 )
 _RAW = (".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2", ".raf", ".pef", ".srw")
 _RAW_MORE = (".x3f", ".3fr", ".erf", ".kdc", ".mrw")
-#: Names of files that can hold pictures but that redact cannot analyse: never passed over.
+#: Names of files that can hold pictures but that redact cannot analyse: never passed over
+#: (an SVG only when it embeds or links a picture).
 UNSUPPORTED_SUFFIXES: dict[str, str] = {
     **dict.fromkeys((".dcm", ".dicom"), "DICOM"),
     ".pdf": "PDF",
@@ -365,11 +366,31 @@ class _Walker:
         kind, what = identify(head)
         if kind in (MediaType.IMAGE, MediaType.VIDEO) or _named_media(name):
             return Entry(path, self.root)
+        if what == "SVG" and not _holds_pictures(path):
+            return None  # a drawing (shapes, text): like a web page, not a picture
         if kind is MediaType.OTHER:
             what = UNSUPPORTED_SUFFIXES.get(path.suffix.lower(), "")
             if not what:
                 return None  # not media: text, code, fonts, audio...
         return self._problem(path, f"{what} file: redact cannot analyse it, so it was not checked")
+
+
+_PICTURE_MARKS = (b"<image", b"data:image", b":image")
+
+
+def _holds_pictures(path: Path) -> bool:
+    """Whether an SVG embeds or links a raster picture (``<image>``); unreadable counts as yes."""
+    tail = b""
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                text = (tail + chunk).lower()
+                if any(mark in text for mark in _PICTURE_MARKS):
+                    return True
+                tail = text[-16:]
+    except OSError:
+        return True
+    return False
 
 
 def _special(mode: int) -> str:

@@ -49,6 +49,12 @@ def _check(*args: object, cwd: Path):
     return runner.invoke(app, ["check", "--config", str(cwd / "redact.toml"), *map(str, args)])
 
 
+def test_drawings_and_web_pages_are_not_pictures(tmp_path: Path):
+    (tmp_path / "icon.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0h9"/></svg>')
+    (tmp_path / "page.html").write_text("<!DOCTYPE html><html><body><svg><image href='a.png'/></svg></body></html>")
+    assert _walk(tmp_path) == {".": "no image files found in this folder"}
+
+
 def test_typescript_is_not_a_transport_stream(tmp_path: Path):
     (tmp_path / "app.ts").write_text("export const x: number = 1;\n")
     (tmp_path / "mod.mts").write_text("export {};\n")
@@ -122,6 +128,9 @@ def test_unreadable_folder_is_reported(tmp_path: Path, monkeypatch: pytest.Monke
     assert found["locked"] == "folder cannot be read (Permission denied): nothing in it was checked"
 
 
+SVG_PICTURE = b'<image href="data:image/jpeg;base64,/9j/4AAQ"/></svg>'
+
+
 def _dicom() -> bytes:
     return b"\0" * 128 + b"DICM" + b"\2\0\0\0UL\4\0" + b"\0" * 64
 
@@ -137,7 +146,7 @@ def _dicom() -> bytes:
         ("Thumbs.db", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "Thumbs.db"),
         ("IMG_1.CR2", b"II*\x00\x10\x00\x00\x00CR\x02\x00", None),  # TIFF-based RAW: by content a TIFF
         ("IMG_2.NEF", b"\0" * 16, "camera RAW"),
-        ("logo.svg", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>', "SVG"),
+        ("logo.svg", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg">' + SVG_PICTURE, "SVG"),
     ],
 )
 def test_files_redact_cannot_analyse_are_reported(tmp_path: Path, name: str, data: bytes, what: str | None):
