@@ -84,7 +84,7 @@ def build(folder: Path, n: int, seed: int = 0) -> tuple[set[str], set[str]]:
 
 #: ``python -m redact`` with every batch run in one process, keeping the whole thread budget.
 ONE_PROCESS = (
-    "import redact.pipeline as p; p.worker_plan = lambda cores, files: (1, cores); from redact.cli import main; main()"
+    "import redact.batch as p; p.worker_plan = lambda cores, files: (1, cores); from redact.cli import main; main()"
 )
 
 

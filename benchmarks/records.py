@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
+from redact.analysis import Analyzer
 from redact.config import Settings
-from redact.pipeline import Analyzer
 from redact.synth import generate
 from redact.synth.scenes import KINDS, POSITIVE_KINDS
 

@@ -6,7 +6,7 @@ Usage::
 
 For each photo: detect faces, cover them (each face method), then run the face detector on
 the covered pixels, as ``redact check`` would on the written copy.  Printed with and without
-the face self-check :func:`redact.pipeline.cover_faces_left` that ``clean`` runs, with the
+the face self-check :func:`redact.covering.cover_faces_left` that ``clean`` runs, with the
 extra seconds it costs per photo.  Reads ``../shared/faces`` (or ``$REDACT_SHARED``); exits 0
 with a message when the data is absent.
 """
@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._data import iter_sets
 from redact import obscure, policy
+from redact.analysis import Analyzer
 from redact.config import FaceMethod, Settings
-from redact.pipeline import Analyzer, cover_faces_left
+from redact.covering import cover_faces_left
 
 
 def main(argv: Sequence[str] | None = None) -> int:

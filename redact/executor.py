@@ -25,11 +25,14 @@ from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
 from redact import interrupt
+from redact.analysis import Analyzer
 from redact.config import Settings
 from redact.cores import set_thread_budget, usable_cores
 from redact.errors import AnalysisError, ExitCode, RedactError
+from redact.jobs import Job
 from redact.media.atomic import discard_leftovers
-from redact.pipeline import Analyzer, Job, failed, process
+from redact.outcome import failed
+from redact.process import process
 from redact.types import FileResult, Mode, Status
 
 _worker_state: dict[str, object] = {}
@@ -60,7 +63,8 @@ def _init_worker(settings: Settings, mode: Mode, threads: int, frames: FrameQueu
     set_thread_budget(threads)  # before the detectors are built: they read it
     if hasattr(signal, "SIGALRM"):  # the stall alarm ends the worker, even inside native code
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    _stop_on_signals()
+    if multiprocessing.parent_process() is not None:  # a real worker, not a test calling this in-process
+        _stop_on_signals()
     _worker_state["mode"] = mode
     _worker_state["frames"] = frames
     try:

@@ -34,12 +34,15 @@ import cv2
 import numpy as np
 
 from redact import obscure, policy
+from redact.analysis import Analyzer, guard
 from redact.config import Settings, TextMode
+from redact.covering import cover
 from redact.detect.faces import CenterFaceDetector, CenterFaceNet, Tuning
+from redact.jobs import Job
 from redact.media import inplace
 from redact.media.preview import preview_jpeg
 from redact.media.video import RGB, VideoFrame, VideoInfo, VideoReader, VideoWriter
-from redact.pipeline import Analyzer, Job, cover, guard, outcome
+from redact.outcome import outcome
 from redact.track import FaceTracks, Motion
 from redact.types import Box, FileResult, Finding, Flag, Kind, Mode
 
@@ -482,7 +485,7 @@ def frame_covers(path: Path, settings: Settings | None = None) -> Iterator[list[
 
 
 def process_video(job: Job, mode: Mode, analyzer: Analyzer, progress: Progress | None = None) -> FileResult:
-    """One video -> :class:`FileResult` (the video counterpart of :func:`redact.pipeline.process`).
+    """One video -> :class:`FileResult` (the video counterpart of :func:`redact.process.process`).
 
     Raises :class:`~redact.errors.RedactError` for the caller to turn into a FAILED result.
     """

@@ -10,8 +10,8 @@ import os
 import time
 
 from redact import executor
+from redact.jobs import Job
 from redact.media.atomic import temp_beside
-from redact.pipeline import Job
 from redact.types import FileResult
 
 _real_work = executor._work

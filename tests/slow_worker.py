@@ -14,14 +14,15 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from redact import executor, pipeline
+from redact import batch, executor
+from redact.jobs import Job
 from redact.media.atomic import atomic_write
 from redact.types import FileResult, Mode, Status
 
 _real_work = executor._work
 
 
-def slow_process(job: pipeline.Job, mode: Mode, analyzer: object, progress: object = None) -> FileResult:
+def slow_process(job: Job, mode: Mode, analyzer: object, progress: object = None) -> FileResult:
     """Write the output over ``0.2 s`` (``quick*``) or 60 s, as a long photo or video would."""
     seconds = 0.2 if job.path.name.startswith("quick") else 60.0
 
@@ -38,7 +39,7 @@ def slow_process(job: pipeline.Job, mode: Mode, analyzer: object, progress: obje
     return FileResult(job.path, Status.REDACTED, output=job.output)
 
 
-def work(index: int, job: pipeline.Job) -> tuple[int, FileResult]:
+def work(index: int, job: Job) -> tuple[int, FileResult]:
     executor.process = slow_process  # type: ignore[assignment]
     return _real_work(index, job)
 
@@ -48,7 +49,7 @@ if __name__ == "__main__":
     import slow_worker  # by name, so that pool workers can unpickle slow_worker.work
 
     executor._work = slow_worker.work  # type: ignore[assignment]
-    pipeline.process = slow_worker.slow_process  # type: ignore[assignment]
+    batch.process = slow_worker.slow_process  # type: ignore[assignment]
     from redact.cli import main
 
     sys.argv[0] = "redact"

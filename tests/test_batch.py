@@ -12,11 +12,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from redact.batch import run
 from redact.cli import app
 from redact.config import Settings
 from redact.discover import MediaType, expand, sniff
 from redact.errors import ExitCode
-from redact.pipeline import plan_jobs, run
+from redact.jobs import plan_jobs
 from redact.types import Mode, Status
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -287,7 +288,7 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_outputs(tmp_path: Path):
 
 
 def test_faces_left_after_covering_are_covered_too():
-    from redact.pipeline import FACE_RECHECKS, cover_faces_left
+    from redact.covering import FACE_RECHECKS, cover_faces_left
     from redact.types import Box, Finding, Kind
 
     class Stub:
@@ -327,7 +328,7 @@ def test_clean_output_passes_check_for_each_face_method(tmp_path: Path):
 
 
 def test_a_face_found_again_on_its_own_cover_is_reported_once():
-    from redact.pipeline import _merge_faces
+    from redact.covering import _merge_faces
     from redact.types import Box, Finding, Kind
 
     face = Finding(Kind.FACE, Box(50, 40, 90, 90), 0.9, "centerface", "FACE")

@@ -270,12 +270,12 @@ def test_directory_where_a_file_is_expected(face_jpg: Path, tmp_path: Path):
 
 
 def test_broken_install_is_exit_4_not_a_traceback(face_jpg: Path, monkeypatch: pytest.MonkeyPatch):
-    import redact.pipeline
+    import redact.jobs
 
     def broken(*args, **kwargs):
         raise ImportError("No module named 'cv2'", name="cv2")
 
-    monkeypatch.setattr(redact.pipeline, "plan_jobs", broken)
+    monkeypatch.setattr(redact.jobs, "plan_jobs", broken)
     result = invoke("scan", face_jpg)
     assert result.exit_code == ExitCode.MISSING_DEPENDENCY
     assert "cv2" in one_line_error(result)

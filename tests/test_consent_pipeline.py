@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from redact import pipeline
+from redact.analysis import Analyzer
+from redact.batch import run
 from redact.config import Settings
 from redact.consent import ConsentMatcher, ConsentStore
 from redact.errors import ExitCode, MissingDependencyError
+from redact.jobs import Job, plan_jobs
+from redact.process import process
 from redact.types import Box, Mode, Status
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -48,32 +51,32 @@ def store(tmp_path: Path) -> Path:
     return consent.path
 
 
-def analyzer_with(encoder: object, store: Path) -> pipeline.Analyzer:
-    analyzer = pipeline.Analyzer(Settings(stages=("faces",)))
+def analyzer_with(encoder: object, store: Path) -> Analyzer:
+    analyzer = Analyzer(Settings(stages=("faces",)))
     analyzer.consent = ConsentMatcher(ConsentStore.load(store), encoder=encoder)  # type: ignore[arg-type]
     return analyzer
 
 
 def test_no_store_changes_nothing(photo: Path, tmp_path: Path):
-    analyzer = pipeline.Analyzer(Settings(stages=("faces",)))
+    analyzer = Analyzer(Settings(stages=("faces",)))
     assert analyzer.consent is None
-    result = pipeline.process(pipeline.Job(photo, tmp_path / "o.jpg"), Mode.CLEAN, analyzer)
+    result = process(Job(photo, tmp_path / "o.jpg"), Mode.CLEAN, analyzer)
     assert result.status is Status.REDACTED and len(result.findings) == 1 and result.kept == ()
 
 
 def test_missing_dlib_fails_the_run_before_writing(monkeypatch: pytest.MonkeyPatch, photo: Path, store: Path):
     monkeypatch.setitem(sys.modules, "dlib", None)
     settings = Settings(stages=("faces",), consent_store=store)
-    jobs = pipeline.plan_jobs([photo], Mode.CLEAN, photo.parent / "out", settings)
+    jobs = plan_jobs([photo], Mode.CLEAN, photo.parent / "out", settings)
     with pytest.raises(MissingDependencyError) as err:
-        pipeline.run(jobs, Mode.CLEAN, settings)
+        run(jobs, Mode.CLEAN, settings)
     assert err.value.exit_code == ExitCode.MISSING_DEPENDENCY
     assert not (photo.parent / "out").exists()
 
 
 def test_encoder_crash_fails_the_file_and_writes_nothing(photo: Path, store: Path, tmp_path: Path):
     out = tmp_path / "out.jpg"
-    result = pipeline.process(pipeline.Job(photo, out), Mode.CLEAN, analyzer_with(BrokenEncoder(), store))
+    result = process(Job(photo, out), Mode.CLEAN, analyzer_with(BrokenEncoder(), store))
     assert result.status is Status.FAILED
     assert result.exit_code == ExitCode.ANALYSIS_FAILED
     assert result.error == "consent matching failed (RuntimeError)"
@@ -82,7 +85,7 @@ def test_encoder_crash_fails_the_file_and_writes_nothing(photo: Path, store: Pat
 
 def test_unencodable_face_is_covered(photo: Path, store: Path, tmp_path: Path):
     out = tmp_path / "out.jpg"
-    result = pipeline.process(pipeline.Job(photo, out), Mode.CLEAN, analyzer_with(BlindEncoder(), store))
+    result = process(Job(photo, out), Mode.CLEAN, analyzer_with(BlindEncoder(), store))
     assert result.status is Status.REDACTED
     assert len(result.findings) == 1 and result.kept == ()
     before = np.asarray(Image.open(photo).convert("RGB")).astype(int)

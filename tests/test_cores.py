@@ -11,13 +11,15 @@ import cv2
 import numpy as np
 import pytest
 
+import redact.batch as batch
 import redact.cores as cores
 import redact.executor as executor
-import redact.pipeline as pipeline
+from redact.analysis import Analyzer
+from redact.batch import run
 from redact.config import Settings
 from redact.cores import thread_budget, thread_budget_of, worker_plan
 from redact.detect import onnx
-from redact.pipeline import plan_jobs, run
+from redact.jobs import Job, plan_jobs
 from redact.types import FileResult, Mode, Status
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -83,7 +85,7 @@ def test_a_worker_with_one_thread_opens_every_session_with_one_thread(four_cores
 
 def test_an_analyzer_gets_the_whole_budget_for_its_faces(four_cores: None, sessions: dict[str, int]):
     with thread_budget_of(3):
-        pipeline.Analyzer(Settings()).close()
+        Analyzer(Settings()).close()
     assert sessions["face"] == 3
     # The text models are single-threaded whatever the budget (within any budget).
     assert sessions["text detection"] == sessions["text recognition"] == 1
@@ -130,14 +132,14 @@ def three_photos(tmp_path: Path) -> Path:
 def _spy_on_analyzers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The thread budget each :class:`Analyzer` built in this process was built under."""
     budgets: list[int] = []
-    real = pipeline.Analyzer
+    real = batch.Analyzer
 
     class Spy(real):  # type: ignore[misc,valid-type]
         def __init__(self, settings: Settings) -> None:
             budgets.append(thread_budget())
             super().__init__(settings)
 
-    monkeypatch.setattr(pipeline, "Analyzer", Spy)
+    monkeypatch.setattr(batch, "Analyzer", Spy)
     return budgets
 
 
@@ -178,7 +180,7 @@ def _fake_pool(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, list[str
     calls: list[tuple[int, int, list[str]]] = []
 
     def fake(
-        jobs: list[pipeline.Job],
+        jobs: list[Job],
         mode: Mode,
         settings: Settings,
         workers: int,

@@ -18,10 +18,13 @@ import pytest
 from skimage import data
 from typer.testing import CliRunner
 
-from redact import pipeline
+from redact import batch
+from redact.analysis import Analyzer
 from redact.cli.app import app
 from redact.config import FaceMethod, Settings
 from redact.detect.faces import CenterFaceDetector
+from redact.jobs import Job, plan_jobs
+from redact.process import process
 from redact.types import Box, Mode, Status
 
 pytestmark = pytest.mark.slow
@@ -353,7 +356,7 @@ def test_bad_videos_fail_closed_with_one_line_and_no_output(tmp_path, sprite, ma
 def test_a_crash_mid_stream_leaves_no_output(tmp_path, sprite, monkeypatch):
     clip = make_video(tmp_path / "crash.mp4", sprite, frames=20)
     settings = Settings(face_method=FaceMethod.FILL)
-    analyzer = pipeline.Analyzer(settings)
+    analyzer = Analyzer(settings)
     calls = {"n": 0}
     real = analyzer.analyse
 
@@ -364,9 +367,9 @@ def test_a_crash_mid_stream_leaves_no_output(tmp_path, sprite, monkeypatch):
         return real(pixels, **kwargs)
 
     monkeypatch.setattr(analyzer, "analyse", flaky)
-    job = pipeline.Job(clip, tmp_path / "out" / "crash.mp4")
+    job = Job(clip, tmp_path / "out" / "crash.mp4")
     try:
-        result = pipeline.process(job, Mode.CLEAN, analyzer)
+        result = process(job, Mode.CLEAN, analyzer)
     finally:
         analyzer.close()
     assert result.status is Status.FAILED and result.exit_code == 7
@@ -389,9 +392,9 @@ def test_an_encoder_error_on_the_background_thread_fails_the_file(tmp_path, spri
         real(self, *args, **kwargs)
 
     monkeypatch.setattr(VideoWriter, "write", failing)
-    analyzer = pipeline.Analyzer(Settings(face_method=FaceMethod.FILL))
+    analyzer = Analyzer(Settings(face_method=FaceMethod.FILL))
     try:
-        result = pipeline.process(pipeline.Job(clip, tmp_path / "out" / "enc.mp4"), Mode.CLEAN, analyzer)
+        result = process(Job(clip, tmp_path / "out" / "enc.mp4"), Mode.CLEAN, analyzer)
     finally:
         analyzer.close()
     assert calls["n"] == 7  # nothing written after the failure
@@ -405,7 +408,7 @@ def test_frames_stream_through_a_bounded_buffer(tmp_path, sprite):
 
     clip = make_video(tmp_path / "long.mp4", sprite, frames=40)
     settings = Settings(stages=("faces",))
-    analyzer = pipeline.Analyzer(settings)
+    analyzer = Analyzer(settings)
     decoded: list[int] = []
 
     class Counting(VideoReader):
@@ -432,8 +435,8 @@ def test_progress_reports_every_frame(tmp_path, sprite):
     clip = make_video(tmp_path / "p.mp4", sprite, frames=8)
     seen: list[tuple[int, int]] = []
     settings = Settings(stages=("faces",))
-    jobs = pipeline.plan_jobs([clip], Mode.SCAN, None, settings)
-    pipeline.run(jobs, Mode.SCAN, settings, on_progress=lambda _p, done, total: seen.append((done, total)))
+    jobs = plan_jobs([clip], Mode.SCAN, None, settings)
+    batch.run(jobs, Mode.SCAN, settings, on_progress=lambda _p, done, total: seen.append((done, total)))
     assert [d for d, _ in seen] == list(range(1, 9))
     assert all(total == 8 for _, total in seen)
 

@@ -1,4 +1,4 @@
-"""The ``redact`` command line: a thin layer over :mod:`redact.pipeline`.
+"""The ``redact`` command line: a thin layer over :mod:`redact.batch`.
 
 This is the only package that imports Typer.  Library errors are turned into exit
 codes here and nowhere else.

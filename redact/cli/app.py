@@ -333,23 +333,22 @@ def _run(
     baseline: Baseline | None = None,
 ) -> tuple[list[FileResult], ExitCode]:
     # Imported here so that `redact --version` and `--help` stay instant.
-    from redact import pipeline
+    from redact import batch, jobs, outcome
     from redact.executor import default_jobs
 
     if outdir is not None and os.path.exists(outdir) and not os.path.isdir(outdir):
         raise UsageError("output folder is a file", outdir)
     if settings.consent_store is not None:
         # Fail fast on a missing or corrupt store, and say whose consent has expired.
-        from redact.cli.consent import warn_expired
         from redact.consent import ConsentStore
 
-        warn_expired(ConsentStore.load(settings.consent_store))
-    jobs = pipeline.plan_jobs(paths, mode, outdir, settings, preview=out.fmt is ReportFormat.HTML, in_place=in_place)
-    pipeline.refuse_overwrites(jobs, out.report)
-    view = render.Progress(quiet=out.quiet, total=len(jobs))
+        render.warn_expired(ConsentStore.load(settings.consent_store))
+    planned = jobs.plan_jobs(paths, mode, outdir, settings, preview=out.fmt is ReportFormat.HTML, in_place=in_place)
+    jobs.refuse_overwrites(planned, out.report)
+    view = render.Progress(quiet=out.quiet, total=len(planned))
     with view:
-        results = pipeline.run(
-            jobs,
+        results = batch.run(
+            planned,
             mode,
             settings,
             on_result=view.file_done,
@@ -358,7 +357,7 @@ def _run(
             baseline=baseline,
             on_progress=view.frames,
         )
-    code = pipeline.exit_code(results, mode)
+    code = outcome.exit_code(results, mode)
     if not out.quiet or code != ExitCode.OK:
         render.summary(results, mode)
     _report(results, mode, code, settings, out)

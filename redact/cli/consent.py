@@ -45,17 +45,6 @@ def store_path(store: Path | None, settings: Settings) -> Path:
     return (store or settings.consent_store or default_store_path()).expanduser()
 
 
-def warn_expired(store: ConsentStore, today: dt.date | None = None) -> None:
-    """One warning line per expired entry (expired entries never match)."""
-    for person in store.people.values():
-        if person.expired(today):
-            assert person.expires is not None
-            render.warning(
-                f"consent for '{person.name}' expired on {person.expires.isoformat()}: "
-                "their face is covered; renew with `redact consent remove` + `add`"
-            )
-
-
 def _parse_date(value: str | None) -> dt.date | None:
     if value is None:
         return None

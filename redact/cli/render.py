@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console
@@ -16,6 +18,9 @@ from rich.text import Text
 from redact.report import printable
 from redact.report.text import describe
 from redact.types import FileResult, Mode, Status
+
+if TYPE_CHECKING:
+    from redact.consent.store import ConsentStore
 
 console = Console(stderr=True, highlight=False)
 
@@ -107,6 +112,17 @@ class Progress:
         console.print(
             f"[{style}]{word:>8}[/{style}] {escape(printable(f'{result.path}: {describe(result)}'))}", soft_wrap=True
         )
+
+
+def warn_expired(store: ConsentStore, today: dt.date | None = None) -> None:
+    """One warning line per expired entry (expired entries never match)."""
+    for person in store.people.values():
+        if person.expired(today):
+            assert person.expires is not None
+            warning(
+                f"consent for '{person.name}' expired on {person.expires.isoformat()}: "
+                "their face is covered; renew with `redact consent remove` + `add`"
+            )
 
 
 def summary(results: Sequence[FileResult], mode: Mode) -> None:

@@ -1,0 +1,137 @@
+"""The loaded detectors and what they find in one image: :class:`Analyzer` -> :class:`Analysis`.
+
+Every detector error is turned into an :class:`~redact.errors.AnalysisError` by
+:func:`guard`: a file that was not fully analysed fails, it is never reported clean.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from redact import detect, records
+from redact.config import Settings, TextMode
+from redact.detect.text import TextDetector
+from redact.detect.text.layout import Line
+from redact.errors import AnalysisError, RedactError
+from redact.types import Finding, Flag, Kind
+
+if TYPE_CHECKING:
+    from redact.consent import ConsentMatcher
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the detectors found in one image, and the whole-image judgement."""
+
+    findings: list[Finding]
+    flags: list[Flag]
+    notes: list[str]
+    #: Faces left visible because they matched the consent list, with the enrolled name.
+    kept: list[tuple[Finding, str]] = field(default_factory=list)
+
+    def kept_counts(self) -> tuple[tuple[str, int], ...]:
+        """``(name, faces kept)`` pairs, sorted by name."""
+        return tuple(sorted(Counter(name for _, name in self.kept).items()))
+
+
+class Analyzer:
+    """The loaded detectors; build once (per worker) and reuse for every file."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        names = {"faces": settings.face_detector, "text": "text", "barcodes": "barcodes"}
+        self.detectors = [detect.create(names[stage], settings) for stage in settings.stages]
+        #: Consent matching (``settings.consent_store``); a broken dlib or store fails here, at once.
+        self.consent: ConsentMatcher | None = None
+        if settings.consent_store is not None:
+            from redact.consent import ConsentMatcher
+
+            self.consent = ConsentMatcher.from_path(settings.consent_store, settings.consent_tolerance)
+
+    def analyse(self, pixels: detect.RGBImage, faces: bool = True) -> Analysis:
+        """Run every detector on RGB ``pixels`` and judge the image; any failure fails the file.
+
+        ``faces=False`` leaves the face detector out (video runs its own face passes).
+        """
+        findings: list[Finding] = []
+        text: TextDetector | None = None
+        lines: list[Line] = []
+        for detector in self.detectors:
+            if not faces and getattr(detector, "kind", None) is Kind.FACE:
+                continue
+            with guard(detector.name):
+                if isinstance(detector, TextDetector):
+                    text, lines = detector, detector.analyse(pixels)
+                    findings.extend(detector.findings(lines, self.settings.text_mode))
+                else:
+                    findings.extend(detector.detect(pixels))
+        findings, kept = self.apply_consent(pixels, findings)
+        labels = [line.field_entity for line in lines if line.is_field_label and line.field_entity]
+        flags = records.judge(records.Evidence.gather(findings, labels), self.settings)
+        notes: list[str] = []
+        if flags and text is not None and self.settings.text_mode is not TextMode.ALL:
+            # A patient record: every piece of text in it goes, not only what read as PHI.
+            with guard(text.name):
+                findings = [f for f in findings if f.kind is not Kind.TEXT] + text.findings(lines, TextMode.ALL)
+            notes.append("looks like a patient record: all text covered; a person should review it")
+        return Analysis(findings, flags, notes, kept)
+
+    def apply_consent(
+        self, pixels: detect.RGBImage, findings: list[Finding]
+    ) -> tuple[list[Finding], list[tuple[Finding, str]]]:
+        """Split off the faces the consent list keeps visible: ``(to cover, kept with names)``.
+
+        Without a consent store nothing is kept.  Any error fails the file (never uncovers).
+        """
+        faces = [f for f in findings if f.kind is Kind.FACE]
+        if self.consent is None or not faces:
+            return findings, []
+        with guard("consent matching"):
+            names = self.consent.keep(pixels, faces)
+        chosen = {id(face): name for face, name in zip(faces, names, strict=True) if name is not None}
+        cover = [f for f in findings if id(f) not in chosen]
+        kept = [(f, chosen[id(f)]) for f in findings if id(f) in chosen]
+        return cover, kept
+
+    def faces_left(self, covered: detect.RGBImage) -> list[Finding]:
+        """Faces the face detector still finds on ``covered`` pixels, less the consented ones."""
+        found: list[Finding] = []
+        for detector in self.detectors:
+            if getattr(detector, "kind", None) is Kind.FACE:
+                with guard(detector.name):
+                    found.extend(detector.detect(covered))
+        return self.apply_consent(covered, found)[0]
+
+    def close(self) -> None:
+        """Stop the detectors' helper processes (e.g. the pre-started Tesseract)."""
+        for detector in self.detectors:
+            close = getattr(detector, "close", None)
+            if callable(close):
+                close()
+
+    def verify(self, covered: detect.RGBImage, findings: Sequence[Finding]) -> list[Finding]:
+        """Self-check on the covered image: PHI text still readable, codes that still decode."""
+        leaks: list[Finding] = []
+        for detector in self.detectors:
+            check = getattr(detector, "verify", None)
+            if check is None:
+                continue
+            with guard(f"{detector.name} self-check"):
+                leaks.extend(check(covered, findings))
+        return leaks
+
+
+@contextmanager
+def guard(name: str) -> Iterator[None]:
+    """Fail closed: any detector error means the file was not fully analysed."""
+    try:
+        yield
+    except RedactError:
+        raise
+    except Exception as exc:
+        # Only the exception type: its message might quote what was read.
+        raise AnalysisError(f"{name} failed ({type(exc).__name__})") from exc
