@@ -146,6 +146,9 @@ def _precheck(job: Job, claimed: dict[Path, Path]) -> FileResult | None:
         return failed(job, InputError(job.problem, job.path), started)
     if os.path.isdir(job.path):
         return failed(job, InputError("no image files found in this folder", job.path), started)
+    special = discover.special_file(job.path)
+    if special is not None:  # a FIFO or device: reading it (a hash, a decoder) could block forever
+        return failed(job, InputError(f"not a regular file ({special}): never opened", job.path), started)
     if job.output is not None:
         key = job.output.resolve()
         if key in claimed:

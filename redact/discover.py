@@ -393,6 +393,15 @@ def _holds_pictures(path: Path) -> bool:
     return False
 
 
+def special_file(path: Path | str) -> str | None:
+    """What ``path`` is when it exists but is neither a regular file nor a folder ("a FIFO"...)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return None if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else _special(mode)
+
+
 def _special(mode: int) -> str:
     for test, name in (
         (stat.S_ISFIFO, "a FIFO"),

@@ -92,7 +92,15 @@ def test_a_fifo_named_on_the_command_line_fails_without_hanging(tmp_path: Path):
         timeout=60,
     )
     assert proc.returncode == ExitCode.BAD_INPUT, proc.stderr
-    assert "not a regular file" in proc.stderr
+    assert "not a regular file (a FIFO)" in proc.stderr
+    # clean with a cache entry for it (it was a photo in an earlier run): never hashed either
+    _jpeg(tmp_path / "was.jpg")
+    clean = [sys.executable, "-m", "redact", "clean", "--config", "redact.toml", "-o", "out"]
+    subprocess.run([*clean, "was.jpg"], cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    (tmp_path / "was.jpg").unlink()
+    os.mkfifo(tmp_path / "was.jpg")
+    again = subprocess.run([*clean, "was.jpg"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert again.returncode == ExitCode.BAD_INPUT, again.stderr
 
 
 def test_symbolic_links_followed_inside_reported_outside_no_loops(tmp_path: Path):
