@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from redact.errors import UsageError
+from redact.errors import UsageError, reason
 
 
 class FaceMethod(enum.StrEnum):
@@ -161,10 +162,10 @@ class Settings:
         for key, (low, high) in RANGES.items():
             value = getattr(self, key)
             if not low <= value <= high:
-                raise UsageError(f"setting '{key}' must be between {low:g} and {high:g}, got {value!r}")
+                raise UsageError(f"setting '{key}' must be between {low:g} and {high:g}")
         unknown = set(self.stages) - set(STAGES)
         if unknown or not self.stages:
-            raise UsageError(f"setting 'stages' takes some of {', '.join(STAGES)}, got {list(self.stages)!r}")
+            raise UsageError(f"setting 'stages' takes one or more of {', '.join(STAGES)}")
         if len(self.fill_color) != 3 or not all(0 <= c <= 255 for c in self.fill_color):
             raise UsageError("setting 'fill_color' must be three integers 0-255")
 
@@ -191,8 +192,28 @@ def from_mapping(data: Mapping[str, Any], base: Settings | None = None, origin: 
             else:
                 changes[key] = _coerce(default, value)
         except (TypeError, ValueError):
-            raise UsageError(f"{origin}: bad value for '{raw_key}': {value!r}") from None
+            # Never the value itself: text_deny and text_allow hold patient names.
+            raise UsageError(f"{origin}: bad value for '{raw_key}' (expected {_expected(key, default)})") from None
     return dataclasses.replace(base, **changes)
+
+
+def _expected(key: str, default: Any) -> str:
+    """What a setting takes, in words, for error messages (which never echo the value)."""
+    if key in _STRING_TUPLES:
+        return "a list of strings"
+    if key in _PATHS:
+        return "a file path"
+    if isinstance(default, enum.Enum):
+        return "one of " + ", ".join(str(member.value) for member in type(default))
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int):
+        return "an integer"
+    if isinstance(default, float):
+        return "a number"
+    if isinstance(default, tuple):
+        return "a list of integers"
+    return "a string"
 
 
 def _coerce_strings(value: Any) -> tuple[str, ...]:
@@ -267,5 +288,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"cannot read config: {exc}", path) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read config ({reason(exc)})", path) from None
+    except tomllib.TOMLDecodeError as exc:
+        # Only where: the parser's message can quote the text around the error.
+        found = re.search(r"\(at (line \d+, column \d+|end of document)\)", str(exc))
+        where = f" at {found.group(1)}" if found else ""
+        raise UsageError(f"cannot read config: not valid TOML{where}", path) from None

@@ -127,9 +127,10 @@ def test_a_file_stuck_past_the_stall_limit_fails_and_the_batch_goes_on(monkeypat
     good = _batch_with_a_bad_worker(monkeypatch, tmp_path / "batch", 3, "hang.jpg")
     started = time.monotonic()
     jobs = plan_jobs([tmp_path / "batch"], Mode.SCAN, None)
-    # barcodes only: a real file must finish well within the 2 s limit, even on a busy machine
-    results = run(jobs, Mode.SCAN, Settings(stall_limit_s=2, stages=("barcodes",)), cores=2)
-    assert time.monotonic() - started < 60
+    # 10 s: a good photo must finish within the limit even on a loaded machine (2 s failed
+    # the good files at a load average of 12 on 2 cores).
+    results = run(jobs, Mode.SCAN, Settings(stall_limit_s=10), cores=2)
+    assert time.monotonic() - started < 120
     status = {r.path.name: (r.status, r.error) for r in results}
     assert status.pop("hang.jpg") == (Status.FAILED, executor.WORKER_DIED)
     assert status == dict.fromkeys(good, (Status.CLEAN, None))

@@ -51,3 +51,48 @@ def test_replace_ignores_none_and_validates():
     assert s.face_method is FaceMethod.PIXELATE
     with pytest.raises(UsageError):
         Settings().replace(max_pixels=10)
+
+
+SECRET = "JANE DOE 48271930"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("text_deny", SECRET),  # a string where a list is expected
+        ("text_allow", [SECRET, 5]),
+        ("face_method", SECRET),
+        ("face_threshold", SECRET),
+        ("face_threshold", 48271930.0),  # out of range
+        ("stages", ["faces", SECRET]),
+        ("consent_store", 48271930),
+        ("fill_color", [SECRET]),
+        ("keep_audio", SECRET),
+    ],
+)
+def test_config_errors_name_the_key_never_the_value(key, value):
+    # text_deny/text_allow hold patient names: an error message must never repeat a value.
+    with pytest.raises(UsageError) as info:
+        from_mapping({key: value}, origin="redact.toml")
+    message = str(info.value)
+    assert key in message
+    assert "JANE" not in message and "48271930" not in message
+
+
+def test_toml_syntax_errors_never_quote_the_file(tmp_path):
+    cfg = tmp_path / "redact.toml"
+    cfg.write_text(f'text_deny = ["{SECRET}", "{SECRET}" "x"]\n')
+    with pytest.raises(UsageError) as info:
+        load_settings(cfg)
+    assert "JANE" not in str(info.value) and "line 1" in str(info.value)
+
+
+def test_cli_config_error_output_never_holds_a_value(tmp_path):
+    from typer.testing import CliRunner
+
+    from redact.cli import app
+
+    (tmp_path / "redact.toml").write_text(f'text_deny = "{SECRET}"\n')
+    result = CliRunner().invoke(app, ["check", "--config", str(tmp_path / "redact.toml"), str(tmp_path)])
+    assert result.exit_code == ExitCode.USAGE
+    assert "text_deny" in result.output and "JANE" not in result.output

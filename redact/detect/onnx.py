@@ -11,8 +11,16 @@ from redact.errors import MissingDependencyError
 def session(model: Path | bytes, threads: int, what: str) -> Any:
     """An ``onnxruntime.InferenceSession`` for ``model`` (a file or serialized bytes).
 
-    ``what`` names the model in errors.
+    ``what`` names the model in errors.  Refuses (:class:`MissingDependencyError`) when
+    onnxruntime's telemetry could not be turned off (see :mod:`redact.offline`).
     """
+    from redact.offline import telemetry_is_off
+
+    if not telemetry_is_off():
+        raise MissingDependencyError(
+            "onnxruntime was imported before redact, so its telemetry could not be turned off: "
+            "import redact first, or set ORT_DISABLE_TELEMETRY=1"
+        )
     try:
         import onnxruntime as ort
     except ImportError:

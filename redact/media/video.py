@@ -59,6 +59,19 @@ def _av() -> Any:
     return av
 
 
+#: FFmpeg may open nothing but local files, also from inside a file (playlists, references).
+LOCAL_ONLY = {"protocol_whitelist": "file"}
+
+
+def local_url(path: Path) -> str:
+    """``path`` as an FFmpeg URL that can only mean a local file.
+
+    FFmpeg takes ``tcp:host:port/x.mp4`` or ``concat:a|b`` (a folder or file name with a
+    colon) as a protocol to open; ``file:`` and an absolute path leave no such reading.
+    """
+    return "file:" + os.path.abspath(path)
+
+
 @dataclass(frozen=True, slots=True)
 class VideoInfo:
     """What a video's headers say (coded size; ``rotation`` is counter-clockwise degrees)."""
@@ -140,7 +153,7 @@ class VideoReader:
         av = _av()
         self.path = Path(path)
         try:
-            self._container = av.open(str(path), metadata_errors="ignore")
+            self._container = av.open(local_url(path), metadata_errors="ignore", options=LOCAL_ONLY)
         except av.error.FFmpegError as exc:
             raise InputError(f"not a readable video ({reason(exc)})", path) from None
         except OSError as exc:
@@ -256,7 +269,7 @@ class VideoReader:
     def packets(self, stream: Any) -> Iterator[Any]:
         """Demux ``stream``'s packets (a second pass over the file, for copying audio)."""
         av = _av()
-        with av.open(str(self.path), metadata_errors="ignore") as again:
+        with av.open(local_url(self.path), metadata_errors="ignore", options=LOCAL_ONLY) as again:
             source = again.streams[stream.index]
             try:
                 for packet in again.demux(source):
@@ -312,7 +325,7 @@ class VideoWriter:
             raise OutputError(f"cannot write to the output folder ({reason(exc)})", self.dest) from None
         fmt = _container_format(self.dest)
         try:
-            self._out = av.open(str(self._tmp), "w", format=fmt)
+            self._out = av.open(local_url(self._tmp), "w", format=fmt)
         except av.error.FFmpegError as exc:
             self._discard()
             raise OutputError(f"cannot write the output ({reason(exc)})", self.dest) from None
