@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from redact import detect, records
-from redact.config import Settings, TextMode
-from redact.detect.text import TextDetector
-from redact.detect.text.layout import Line
+from redact.config import Settings
 from redact.errors import AnalysisError, RedactError
 from redact.types import Finding, Flag, Kind
 
@@ -41,10 +39,13 @@ class Analysis:
 class Analyzer:
     """The loaded detectors; build once (per worker) and reuse for every file."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, detectors: Sequence[detect.Detector] | None = None) -> None:
+        """Load the detectors ``settings.stages`` name, or use ``detectors`` (tests, stubs)."""
         self.settings = settings
         names = {"faces": settings.face_detector, "text": "text", "barcodes": "barcodes"}
-        self.detectors = [detect.create(names[stage], settings) for stage in settings.stages]
+        if detectors is None:
+            detectors = [detect.create(names[stage], settings) for stage in settings.stages]
+        self.detectors = list(detectors)
         #: Consent matching (``settings.consent_store``); a broken dlib or store fails here, at once.
         self.consent: ConsentMatcher | None = None
         if settings.consent_store is not None:
@@ -52,31 +53,31 @@ class Analyzer:
 
             self.consent = ConsentMatcher.from_path(settings.consent_store, settings.consent_tolerance)
 
+    @property
+    def face_detector(self) -> detect.Detector | None:
+        """The configured face detector (``settings.face_detector``), when faces are a stage."""
+        return next((d for d in self.detectors if d.kind is Kind.FACE), None)
+
     def analyse(self, pixels: detect.RGBImage, faces: bool = True) -> Analysis:
         """Run every detector on RGB ``pixels`` and judge the image; any failure fails the file.
 
         ``faces=False`` leaves the face detector out (video runs its own face passes).
         """
-        findings: list[Finding] = []
-        text: TextDetector | None = None
-        lines: list[Line] = []
+        detections: list[detect.Detection] = []
         for detector in self.detectors:
-            if not faces and getattr(detector, "kind", None) is Kind.FACE:
-                continue
-            with guard(detector.name):
-                if isinstance(detector, TextDetector):
-                    text, lines = detector, detector.analyse(pixels)
-                    findings.extend(detector.findings(lines, self.settings.text_mode))
-                else:
-                    findings.extend(detector.detect(pixels))
-        findings, kept = self.apply_consent(pixels, findings)
-        labels = [line.field_entity for line in lines if line.is_field_label and line.field_entity]
+            if faces or detector.kind is not Kind.FACE:
+                with guard(detector.name):
+                    detections.append(detector.examine(pixels))
+        findings, kept = self.apply_consent(pixels, [f for d in detections for f in d.findings])
+        labels = [label for d in detections for label in d.field_labels]
         flags = records.judge(records.Evidence.gather(findings, labels), self.settings)
         notes: list[str] = []
-        if flags and text is not None and self.settings.text_mode is not TextMode.ALL:
+        escalated = [d for d in detections if d.on_record is not None]
+        if flags and escalated:
             # A patient record: every piece of text in it goes, not only what read as PHI.
-            with guard(text.name):
-                findings = [f for f in findings if f.kind is not Kind.TEXT] + text.findings(lines, TextMode.ALL)
+            replaced = {id(f) for d in escalated for f in d.findings}
+            instead = [f for d in escalated for f in d.on_record or ()]
+            findings = [f for f in findings if id(f) not in replaced] + instead
             notes.append("looks like a patient record: all text covered; a person should review it")
         return Analysis(findings, flags, notes, kept)
 
@@ -101,7 +102,7 @@ class Analyzer:
         """Faces the face detector still finds on ``covered`` pixels, less the consented ones."""
         found: list[Finding] = []
         for detector in self.detectors:
-            if getattr(detector, "kind", None) is Kind.FACE:
+            if detector.kind is Kind.FACE:
                 with guard(detector.name):
                     found.extend(detector.detect(covered))
         return self.apply_consent(covered, found)[0]
@@ -109,19 +110,14 @@ class Analyzer:
     def close(self) -> None:
         """Stop the detectors' helper processes (e.g. the pre-started Tesseract)."""
         for detector in self.detectors:
-            close = getattr(detector, "close", None)
-            if callable(close):
-                close()
+            detector.close()
 
     def verify(self, covered: detect.RGBImage, findings: Sequence[Finding]) -> list[Finding]:
         """Self-check on the covered image: PHI text still readable, codes that still decode."""
         leaks: list[Finding] = []
         for detector in self.detectors:
-            check = getattr(detector, "verify", None)
-            if check is None:
-                continue
             with guard(f"{detector.name} self-check"):
-                leaks.extend(check(covered, findings))
+                leaks.extend(detector.verify(covered, findings))
         return leaks
 
 

@@ -37,7 +37,7 @@ from redact import obscure, policy
 from redact.analysis import Analyzer, guard
 from redact.config import Settings, TextMode
 from redact.covering import cover
-from redact.detect.faces import CenterFaceDetector, CenterFaceNet, Tuning
+from redact.detect import Detector
 from redact.jobs import Job
 from redact.media import inplace
 from redact.media.preview import preview_jpeg
@@ -49,17 +49,10 @@ from redact.types import Box, FileResult, Finding, Flag, Kind, Mode
 #: Called with (frames done, frames expected or 0 when unknown).
 Progress = Callable[[int, int], None]
 
-#: The per-frame face pass: one scale, no mirrored pass, no second look (keyframes get the full search).
-FAST_TUNING = Tuning(upscales=(), downscale=False, flip=False, second_look=False)
 #: Camera motion between two frames (fraction of the longer side) above which every frame
 #: gets the face pass, not only every ``video_detect_every``-th (whip pans).  Slower pans
 #: need no extra passes: track boxes follow the camera (benchmarks/README.md#video).
 FAST_MOTION = 0.03
-
-#: Keyframes: the photo search for small and large faces, without the mirrored passes
-#: (the frames around a keyframe are a better second look than a mirror image) and with
-#: up-scaled passes capped lower, to keep memory flat.
-KEY_TUNING = Tuning(flip=False, max_pass_pixels=2_000_000)
 
 
 @dataclass(slots=True)
@@ -140,14 +133,11 @@ class VideoAnalysis:
         )
         self.lookahead = max(self.motion.lead, self.every, self.key_every) + 1
         self.tracks = FaceTracks(self.motion)
-        self.faces_on = "faces" in settings.stages
-        fast_settings = settings.replace(face_max_side=settings.video_face_max_side)
-        # One network for both passes (and the photo detector's, when it is CenterFace): its
-        # working memory is the largest part of the process.
-        shared = next((d.net for d in analyzer.detectors if isinstance(d, CenterFaceDetector)), None)
-        net = shared or (CenterFaceNet() if self.faces_on else None)
-        self.fast = CenterFaceDetector(fast_settings, FAST_TUNING, net) if net is not None else None
-        self.key_faces = CenterFaceDetector(settings, KEY_TUNING, net) if net is not None else None
+        # The configured face detector's video passes: a fast one between keyframes, a
+        # thorough one on keyframes (see Detector.for_video).
+        faces = analyzer.face_detector
+        self.fast = faces.for_video(keyframe=False) if faces is not None else None
+        self.key_faces = faces.for_video(keyframe=True) if faces is not None else None
         self.summary = VideoSummary()
         self._keyframes: deque[_Keyframe] = deque()
         self._track_spans: dict[int, list[Any]] = {}
@@ -203,7 +193,7 @@ class VideoAnalysis:
         return math.hypot(*self._camera(index - 1, index)) > FAST_MOTION * max(self.info.display_size)
 
     @staticmethod
-    def _faces(detector: CenterFaceDetector | None, rgb: RGB) -> list[Finding]:
+    def _faces(detector: Detector | None, rgb: RGB) -> list[Finding]:
         if detector is None:
             return []
         with guard(detector.name):
@@ -324,7 +314,7 @@ class VideoAnalysis:
                     Kind.FACE,
                     box,
                     float(confidence),
-                    "centerface",
+                    self.key_faces.name if self.key_faces is not None else "faces",
                     "FACE",
                     frame=max(0, first - self.motion.lead),
                     frame_end=min(last, end + self.motion.hold),

@@ -522,3 +522,37 @@ def test_html_review_page_shows_a_covered_frame_of_the_video(clip, tmp_path):
     assert result.exit_code == 1
     text = page.read_text()
     assert "ward.mov" in text and "data:image/jpeg;base64," in text
+
+
+def test_video_uses_the_configured_face_detector(tmp_path, sprite, monkeypatch):
+    from redact.detect import Detector, base
+    from redact.media.video import VideoReader
+    from redact.types import Finding, Kind
+    from redact.video import VideoAnalysis
+
+    calls: list[str] = []
+
+    class Stub(Detector):
+        name = "stub-faces"
+        kind = Kind.FACE
+
+        def __init__(self, settings: Settings, role: str = "photo") -> None:
+            self.settings, self.role = settings, role
+
+        def detect(self, image: np.ndarray) -> list[Finding]:
+            calls.append(self.role)
+            return [Finding(Kind.FACE, Box(5, 5, 45, 45), 0.9, self.name, "FACE")]
+
+        def for_video(self, keyframe: bool) -> Detector:
+            return Stub(self.settings, "key" if keyframe else "frame")
+
+    monkeypatch.setitem(base._REGISTRY, "stub-faces", Stub)
+    clip = make_video(tmp_path / "stub.mp4", sprite, frames=8)
+    analyzer = Analyzer(Settings(stages=("faces",), face_detector="stub-faces", video_keyframe_s=0.5))
+    with VideoReader(clip) as reader:
+        run_ = VideoAnalysis(reader, analyzer)
+        covered = [[c.box for c in covers] for _frame, covers, _findings in run_.frames()]
+    # keyframes (every 6th frame at 12 fps) get the keyframe pass, every 2nd frame the fast one
+    assert calls == ["key", "frame", "frame", "key"]  # frames 0, 2, 4, 6
+    assert len(covered) == 8 and all(covered)
+    assert {f.source for f in run_.summary.findings} == {"stub-faces"}

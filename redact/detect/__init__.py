@@ -4,6 +4,6 @@ from redact.detect import barcodes as barcodes  # registers "barcodes"
 from redact.detect import dlib_faces as dlib_faces  # registers "dlib-hog" (dlib imported only when used)
 from redact.detect import faces as faces  # registers "centerface"
 from redact.detect import text as text  # registers "text"
-from redact.detect.base import Detector, RGBImage, available, create, register
+from redact.detect.base import Detection, Detector, RGBImage, available, create, register
 
-__all__ = ["Detector", "RGBImage", "available", "create", "register"]
+__all__ = ["Detection", "Detector", "RGBImage", "available", "create", "register"]

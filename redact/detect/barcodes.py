@@ -57,7 +57,7 @@ import numpy as np
 
 from redact.config import Settings
 from redact.cores import thread_budget
-from redact.detect.base import RGBImage, register
+from redact.detect.base import Detector, RGBImage, register
 from redact.detect.code_locate import Candidate, GrayImage, LocateTuning, Quad, locate, locate_fine, looks_printed
 from redact.errors import AnalysisError, MissingDependencyError
 from redact.types import Box, Finding, Kind
@@ -144,7 +144,7 @@ class _Hit:
 
 
 @register("barcodes")
-class BarcodeDetector:
+class BarcodeDetector(Detector):
     """Finds, decodes (in memory) and outlines every barcode and 2-D code in an image."""
 
     name = "barcodes"

@@ -6,7 +6,7 @@ imports face_recognition, see :mod:`redact.consent.encoder`), with the score thr
 lowered from 0 to :data:`ADJUST` for recall.  It is here for comparison
 and for users who already trust it: on our benchmarks it covers far fewer faces than the
 default CenterFace detector (small, turned and masked faces are its weak spots), so it is
-never the default.  It applies to photos; videos keep CenterFace for their per-frame passes.
+never the default.  Videos get the same detector on every frame it looks at.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from redact.config import Settings
 from redact.consent.encoder import load_dlib
-from redact.detect.base import RGBImage, register
+from redact.detect.base import Detector, RGBImage, register
 from redact.errors import MissingDependencyError
 from redact.types import Box, Finding, Kind
 
@@ -28,7 +28,7 @@ ADJUST = -0.5
 
 
 @register("dlib-hog")
-class DlibHogDetector:
+class DlibHogDetector(Detector):
     """dlib's frontal-face HOG detector, as face_recognition runs it by default."""
 
     name = "dlib-hog"

@@ -31,7 +31,7 @@ import numpy.typing as npt
 from redact.config import Settings
 from redact.cores import thread_budget
 from redact.detect import onnx
-from redact.detect.base import RGBImage, register
+from redact.detect.base import Detector, RGBImage, register
 from redact.errors import AnalysisError
 from redact.models import model_path
 from redact.types import Box, Finding, Kind
@@ -359,8 +359,16 @@ def second_look(net: CenterFaceNet, image: RGBImage, box: FloatArray, tuning: Tu
     return best
 
 
+#: Video frames between keyframes: one scale, no mirrored pass, no second look.
+VIDEO_FRAME_TUNING = Tuning(upscales=(), downscale=False, flip=False, second_look=False)
+#: Video keyframes: the photo search for small and large faces, without the mirrored passes
+#: (the frames around a keyframe are a better second look than a mirror image) and with
+#: up-scaled passes capped lower, to keep memory flat.
+VIDEO_KEY_TUNING = Tuning(flip=False, max_pass_pixels=2_000_000)
+
+
 @register("centerface")
-class CenterFaceDetector:
+class CenterFaceDetector(Detector):
     """Multi-scale CenterFace face detector (see the module docstring)."""
 
     name = "centerface"
@@ -418,3 +426,13 @@ class CenterFaceDetector:
             )
             for x0, y0, x1, y1, score in self.raw(image).tolist()
         ]
+
+    def for_video(self, keyframe: bool) -> CenterFaceDetector:
+        """The video passes, sharing this detector's network (its memory is most of the process's).
+
+        Frames between keyframes get one pass, at most ``video_face_max_side`` pixels.
+        """
+        if keyframe:
+            return CenterFaceDetector(self.settings, VIDEO_KEY_TUNING, self.net)
+        fast = self.settings.replace(face_max_side=self.settings.video_face_max_side)
+        return CenterFaceDetector(fast, VIDEO_FRAME_TUNING, self.net)

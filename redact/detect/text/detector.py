@@ -19,7 +19,7 @@ import numpy as np
 
 from redact import models
 from redact.config import Settings, TextMode
-from redact.detect.base import RGBImage, register
+from redact.detect.base import Detection, Detector, RGBImage, register
 from redact.detect.text import layout
 from redact.detect.text.layout import Line
 from redact.detect.text.ocr import Engine, PaddleEngine, Reading, TesseractEngine, find_tesseract, read_with_timeout
@@ -67,7 +67,7 @@ def effective_mode(settings: Settings, flag_codes: Sequence[str] = ()) -> TextMo
     return TextMode.ALL if PATIENT_RECORD_FLAG in flag_codes else settings.text_mode
 
 
-class TextDetector:
+class TextDetector(Detector):
     """Finds text PHI.  ``engines`` and ``regions`` may be injected (tests, benchmarks)."""
 
     name = "text"
@@ -220,6 +220,16 @@ class TextDetector:
     def detect(self, image: RGBImage) -> list[Finding]:
         """Findings to cover in ``image`` under the configured text mode."""
         return self.findings(self.analyse(image), self.settings.text_mode)
+
+    def examine(self, image: RGBImage) -> Detection:
+        """:meth:`detect`'s findings, the printed field labels, and every line to cover on a record."""
+        lines = self.analyse(image)
+        mode = self.settings.text_mode
+        return Detection(
+            self.findings(lines, mode),
+            field_labels=tuple(line.field_entity for line in lines if line.is_field_label and line.field_entity),
+            on_record=None if mode is TextMode.ALL else self.findings(lines, TextMode.ALL),
+        )
 
     def verify(self, output: RGBImage, findings: Sequence[Finding], margin: float = 1.5) -> list[Finding]:
         """Self-check after covering: PHI still readable in or next to the covered regions.
