@@ -135,3 +135,19 @@ def test_a_killed_runs_temporary_files_are_removed_by_the_next_run(tmp_path: Pat
     _, stderr = again.communicate(timeout=120)
     assert again.returncode == ExitCode.OK, stderr
     assert not list(out.glob(".*.part"))
+
+
+def test_a_leftover_of_a_killed_but_unreaped_writer_is_removed(tmp_path: Path):
+    # A killed process stays a zombie until reaped (containers whose init does not reap):
+    # kill(pid, 0) still finds it, but it writes nothing any more.
+    from redact.media.atomic import sweep_leftovers
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    _wait_for(lambda: Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z", 30)
+    leftover = tmp_path / f".a.jpg.{child.pid}.abcd1234.part"
+    leftover.write_bytes(b"half")
+    mine = tmp_path / f".b.jpg.{os.getpid()}.abcd1234.part"
+    mine.write_bytes(b"half")
+    assert sweep_leftovers(tmp_path) == [leftover]
+    assert mine.exists()
+    child.wait()

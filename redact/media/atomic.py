@@ -121,7 +121,17 @@ def process_alive(pid: int) -> bool:
         return False
     except OSError:  # e.g. another user's process
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A killed process not yet reaped (Linux): it still answers ``kill(pid, 0)`` but writes nothing."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in (b"Z", b"X")
 
 
 def atomic_write(dest: Path, write: Callable[[BinaryIO], None], mode: int | None = None) -> None:
