@@ -115,7 +115,9 @@ def run(
     machine = busy_seconds()
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, *entry, "clean", str(folder), "-o", str(out), "-j", str(jobs), "--json", "-q"],
+        # The cache sits beside the output folder, one per output folder (never inside it).
+        [*(sys.executable, *entry, "clean", str(folder), "-o", str(out), "--cache", f"{out}.cache"),
+         *("-j", str(jobs), "--json", "-q")],
         capture_output=True,
         text=True,
     )

@@ -7,7 +7,7 @@ Every detector error is turned into an :class:`~redact.errors.AnalysisError` by
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -34,6 +34,25 @@ class Analysis:
     def kept_counts(self) -> tuple[tuple[str, int], ...]:
         """``(name, faces kept)`` pairs, sorted by name."""
         return tuple(sorted(Counter(name for _, name in self.kept).items()))
+
+    def merged(self, other: Analysis) -> Analysis:
+        """Both analyses of one image (two renderings of it): a finding ``other`` repeats is kept once."""
+        findings = self.findings + [f for f in other.findings if not _repeats(f, self.findings)]
+        codes = {flag.code for flag in self.flags}
+        flags = self.flags + [flag for flag in other.flags if flag.code not in codes]
+        notes = self.notes + [note for note in other.notes if note not in self.notes]
+        mine = [f for f, _ in self.kept]
+        kept = self.kept + [(f, name) for f, name in other.kept if not _repeats(f, mine)]
+        return Analysis(findings, flags, notes, kept)
+
+
+def _repeats(finding: Finding, known: Sequence[Finding]) -> bool:
+    """True when a finding of the same kind and label already covers at least 90% of ``finding``."""
+    area = finding.box.area
+    return any(
+        k.kind is finding.kind and k.label == finding.label and k.box.intersection(finding.box) >= 0.9 * area
+        for k in known
+    )
 
 
 class Analyzer:
@@ -80,6 +99,18 @@ class Analyzer:
             findings = [f for f in findings if id(f) not in replaced] + instead
             notes.append("looks like a patient record: all text covered; a person should review it")
         return Analysis(findings, flags, notes, kept)
+
+    def analyse_renderings(self, shown: detect.RGBImage, others: Iterable[tuple[str, detect.RGBImage]]) -> Analysis:
+        """Analyse ``shown`` and each other rendering of the same image; the findings of all.
+
+        ``others`` are what a viewer can also be made to show of it (on black, without its
+        alpha channel, its alpha channel...: :mod:`redact.media.views`); PHI that only one of
+        them shows is found and covered on ``shown``, which is what is written.
+        """
+        analysis = self.analyse(shown)
+        for _name, pixels in others:
+            analysis = analysis.merged(self.analyse(pixels))
+        return analysis
 
     def apply_consent(
         self, pixels: detect.RGBImage, findings: list[Finding]

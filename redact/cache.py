@@ -1,11 +1,18 @@
-"""A content-hash cache in the output folder, so re-running on an unchanged folder is cheap.
+"""A content-hash cache, so re-running on an unchanged folder is cheap.
 
-``OUT/.redact-cache.json`` remembers, per output file, the SHA-256 of the input it was made
-from, the output's own size and modification time, and the result.  An entry is reused only
-when the input's content, the output file, redact's version, the settings and the model
-files are all unchanged (with a consent store: also the store's content and the date).
-Failed files are never cached: they are retried every run.
-The cache holds geometry and labels only, like every report: no text, no payloads.
+The cache lives in a folder the user names (``clean --cache DIR`` or the ``cache_dir``
+setting), never in the output folder and never under the home folder by default: it holds
+a SHA-256 of every original, and a published output folder carrying it would let anyone
+holding a photo check whether it was among the originals.  Without a cache folder there is
+no cache.  A cache of an earlier version left in an output folder (``OUT/.redact-cache.json``)
+is removed (:func:`remove_legacy`).
+
+Per output file the cache remembers the SHA-256 of the input it was made from, the
+output's own size and modification time, and the result.  An entry is reused only when
+the input's content, the output file, redact's version, the settings and the model files
+are all unchanged (with a consent store: also the store's content and the date).  Failed
+files are never cached: they are retried every run.  The cache holds geometry and labels
+only, like every report: no text, no payloads.
 """
 
 from __future__ import annotations
@@ -20,12 +27,13 @@ from typing import Any, BinaryIO
 from redact import __version__
 from redact.config import Settings
 from redact.digest import file_sha256
-from redact.errors import OutputError
+from redact.errors import OutputError, UsageError
 from redact.media import atomic_write
 from redact.types import FileResult, Status
 
-CACHE_NAME = ".redact-cache.json"
-CACHE_VERSION = 1
+#: The name earlier versions used inside the output folder.
+LEGACY_NAME = ".redact-cache.json"
+CACHE_VERSION = 2
 
 
 def fingerprint(settings: Settings) -> str:
@@ -47,12 +55,35 @@ def fingerprint(settings: Settings) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-class ResultCache:
-    """Load, query and save the cache of one output folder."""
+def remove_legacy(outdir: Path) -> bool:
+    """Remove an earlier version's cache from an output folder (it lists the originals' hashes)."""
+    legacy = outdir / LEGACY_NAME
+    try:
+        legacy.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        message = f"cannot remove an old cache that lists the originals' hashes ({exc.strerror})"
+        raise OutputError(message, legacy) from None
+    return True
 
-    def __init__(self, outdir: Path, settings: Settings) -> None:
-        self.path = outdir / CACHE_NAME
+
+def check_location(cache_dir: Path, outdir: Path | None) -> None:
+    """Refuse a cache folder inside the output folder (publishing it would publish the cache)."""
+    if outdir is not None and cache_dir.resolve().is_relative_to(outdir.resolve()):
+        raise UsageError(
+            "the cache folder must not be inside the output folder: a published output folder would list "
+            "which originals were there",
+            cache_dir,
+        )
+
+
+class ResultCache:
+    """Load, query and save the cache kept in ``cache_dir`` (one file per settings fingerprint)."""
+
+    def __init__(self, cache_dir: Path, settings: Settings) -> None:
         self.fingerprint = fingerprint(settings)
+        self.path = cache_dir / f"redact-cache-{self.fingerprint[:16]}.json"
         self.entries: dict[str, dict[str, Any]] = {}
         self._dirty = False
         try:
@@ -69,7 +100,7 @@ class ResultCache:
 
     def lookup(self, source: Path, output: Path) -> FileResult | None:
         """The cached result for ``source`` -> ``output``, if still valid."""
-        entry = self.entries.get(str(output))
+        entry = self.entries.get(_key(output))
         if entry is None:
             return None
         try:
@@ -97,13 +128,17 @@ class ResultCache:
             }
         except OSError:
             return
-        self.entries[str(output)] = entry
+        self.entries[_key(output)] = entry
         self._dirty = True
 
     def save(self) -> None:
-        """Write the cache atomically (only when something changed)."""
-        if not self._dirty or not self.path.parent.is_dir():
+        """Write the cache atomically (only when something changed), in a folder only the user can read."""
+        if not self._dirty:
             return
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            return  # a cache that cannot be written only costs time
         data = {"cache_version": CACHE_VERSION, "fingerprint": self.fingerprint, "entries": self.entries}
         text = json.dumps(data, indent=1, sort_keys=True).encode()
 
@@ -115,3 +150,8 @@ class ResultCache:
         except OutputError:
             return  # a cache that cannot be written only costs time
         self._dirty = False
+
+
+def _key(output: Path) -> str:
+    """An output's entry name: its absolute path (runs may start from other folders)."""
+    return str(output.absolute())

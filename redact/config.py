@@ -66,7 +66,7 @@ _STRING_TUPLES = frozenset({"text_allow", "text_deny", "include", "exclude", "st
 
 #: Settings that are file paths (``None`` = unset).  Relative paths in a config file are
 #: taken relative to that file's folder.
-_PATHS = frozenset({"consent_store"})
+_PATHS = frozenset({"consent_store", "cache_dir"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +157,9 @@ class Settings:
     #: A stranger's chance of being kept grows with the number of enrolled encodings (about
     #: 0.04% per encoding at 0.40, benchmarks/README.md): lower it for large consent lists.
     consent_tolerance: float = 0.4
+    #: ``clean``: keep a content-hash cache here so unchanged files are not processed again
+    #: (``--cache``).  ``None`` (the default): no cache.  Never inside the output folder.
+    cache_dir: Path | None = None
 
     def __post_init__(self) -> None:
         for key, (low, high) in RANGES.items():
@@ -279,8 +282,10 @@ def load_settings(path: Path | None = None, start: Path | None = None) -> Settin
     data = _read_toml(path)
     table = data.get("tool", {}).get("redact", {}) if path.name == "pyproject.toml" else data
     settings = from_mapping(table, origin=str(path))
-    if settings.consent_store is not None and not settings.consent_store.is_absolute():
-        settings = dataclasses.replace(settings, consent_store=path.parent / settings.consent_store)
+    for key in _PATHS:
+        value = getattr(settings, key)
+        if value is not None and not value.is_absolute():
+            settings = dataclasses.replace(settings, **{key: path.parent / value})
     return settings
 
 

@@ -41,7 +41,7 @@ def process(job: Job, mode: Mode, analyzer: Analyzer, progress: Callable[[int, i
 
             return process_video(job, mode, analyzer, progress)
         image = load_image(job.path, settings)
-        analysis = analyzer.analyse(image.rgb)
+        analysis = analyzer.analyse_renderings(image.rgb, image.renderings.draw())
         covered, findings = cover(image.pixels, analysis.findings, analyzer, image.width, image.height)
         output = None
         if mode is Mode.CLEAN and settings.face_recheck and any(f.kind is Kind.FACE for f in findings):

@@ -207,9 +207,10 @@ class Flag:
     reason: str
 
 
-#: Input metadata that makes the file as it is unsafe to publish: a position, or an
-#: embedded thumbnail of the unredacted photo.
-LEAKY_METADATA = frozenset({"GPS", "THUMBNAIL"})
+#: Input metadata that makes the file as it is unsafe to publish: a position, or a copy of
+#: the unredacted picture (or anything else) that a viewer may show and redact does not
+#: analyse: a thumbnail, another image or a video inside the file, data after its end.
+LEAKY_METADATA = frozenset({"GPS", "THUMBNAIL", "EMBEDDED_IMAGE", "EMBEDDED_VIDEO", "TRAILER"})
 
 
 @dataclass(frozen=True, slots=True)

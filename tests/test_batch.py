@@ -159,28 +159,47 @@ def test_a_worker_that_cannot_build_its_detectors_stops_the_run(folder: Path, tm
 
 
 def test_second_run_uses_cache_and_a_changed_file_is_redone(folder: Path, tmp_path: Path):
-    out = tmp_path / "out"
-    first = invoke("clean", folder, "-o", out, "--json", "-j", "1")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    first = invoke("clean", folder, "-o", out, "--cache", cache, "--json", "-j", "1")
     assert first.exit_code == ExitCode.OK, first.stderr
-    assert (out / ".redact-cache.json").is_file()
-    second = json.loads(invoke("clean", folder, "-o", out, "--json", "-j", "1").stdout)
+    assert len(list(cache.glob("redact-cache-*.json"))) == 1
+    second = json.loads(invoke("clean", folder, "-o", out, "--cache", cache, "--json", "-j", "1").stdout)
     assert all("cached" in f["notes"] for f in second["files"])
     # change one input: only that file is processed again
     Image.fromarray(np.full((64, 64, 3), 10, np.uint8)).save(folder / "coffee.jpg", format="JPEG")
-    third = json.loads(invoke("clean", folder, "-o", out, "--json", "-j", "1").stdout)
+    third = json.loads(invoke("clean", folder, "-o", out, "--cache", cache, "--json", "-j", "1").stdout)
     cached = {Path(f["path"]).name: "cached" in f["notes"] for f in third["files"]}
     assert cached == {"coffee.jpg": False, "nurse.jpg": True, "noext": True}
     # a deleted output is rewritten
     (out / "ward" / "day1" / "nurse.jpg").unlink()
-    invoke("clean", folder, "-o", out, "-j", "1")
+    invoke("clean", folder, "-o", out, "--cache", cache, "-j", "1")
     assert (out / "ward" / "day1" / "nurse.jpg").is_file()
 
 
 def test_cache_is_ignored_when_settings_change(folder: Path, tmp_path: Path):
-    out = tmp_path / "out"
-    invoke("clean", folder, "-o", out, "-j", "1")
-    again = json.loads(invoke("clean", folder, "-o", out, "-m", "fill", "--json", "-j", "1").stdout)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    invoke("clean", folder, "-o", out, "--cache", cache, "-j", "1")
+    again = json.loads(invoke("clean", folder, "-o", out, "--cache", cache, "-m", "fill", "--json", "-j", "1").stdout)
     assert not any("cached" in f["notes"] for f in again["files"])
+
+
+def test_the_output_folder_never_lists_the_originals(folder: Path, tmp_path: Path):
+    # A published output folder must not carry hashes of the originals (a holder of a photo could
+    # check whether it was among them): no cache there by default, none allowed there, and an
+    # earlier version's cache is removed.
+    import hashlib
+
+    out = tmp_path / "out"
+    digests = {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
+    assert invoke("clean", folder, "-o", out, "-j", "1").exit_code == ExitCode.OK
+    written = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+    assert not any(d.encode() in written for d in digests)
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]
+    inside = invoke("clean", folder, "-o", out, "--cache", out / ".cache", "-j", "1")
+    assert inside.exit_code == ExitCode.USAGE and "inside the output folder" in inside.output
+    (out / ".redact-cache.json").write_text('{"entries": {}}')
+    again = invoke("clean", folder, "-o", out, "-j", "1")
+    assert again.exit_code == ExitCode.OK and not (out / ".redact-cache.json").exists()
 
 
 def test_check_exit_codes_and_writes_nothing(folder: Path, tmp_path: Path):
@@ -215,9 +234,27 @@ def test_baseline_lets_an_approved_file_pass_until_it_changes(folder: Path, tmp_
     assert invoke("approve", face, "--baseline", base, "--note", "consent on file").exit_code == 0
     assert invoke("check", face, "--baseline", base).exit_code == ExitCode.OK
     data = json.loads(base.read_text())
-    assert data["baseline_version"] == 1 and len(data["approved"]) == 1
+    assert data["baseline_version"] == 2 and len(data["approved"]) == 1
     face.write_bytes(face.read_bytes() + b"\0")  # any change: checked afresh
     assert invoke("check", face, "--baseline", base).exit_code == ExitCode.FINDINGS
+
+
+def test_baseline_hashes_are_keyed(folder: Path, tmp_path: Path):
+    # A plain SHA-256 of each approved file could be looked up or matched across baselines.
+    import hashlib
+
+    files = sorted(p for p in folder.rglob("*.jpg") if not p.name.startswith("."))
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    assert invoke("approve", *files, "--baseline", first).exit_code == 0
+    assert invoke("approve", *files, "--baseline", second).exit_code == 0
+    text = first.read_text()
+    assert not any(hashlib.sha256(p.read_bytes()).hexdigest() in text for p in files)
+    a, b = (set(json.loads(x.read_text())["approved"]) for x in (first, second))
+    assert len(a) == len(files) and not a & b  # the same files, unrelated hashes
+    old = tmp_path / "v1.json"
+    old.write_text(json.dumps({"baseline_version": 1, "approved": {}}))
+    refused = invoke("check", files[0], "--baseline", old)
+    assert refused.exit_code == ExitCode.USAGE and "approve them again" in refused.output
 
 
 def test_bad_baseline_is_a_usage_error(folder: Path, tmp_path: Path):

@@ -144,7 +144,7 @@ def _palette_with_transparency() -> Image.Image:
     ("name", "make", "channels"),
     [
         ("l.png", lambda: Image.fromarray(pattern()).convert("L"), 3),
-        ("la.png", lambda: Image.fromarray(pattern()).convert("LA"), 4),
+        ("la.png", lambda: Image.fromarray(pattern()).convert("LA"), 3),  # alpha all 255: opaque
         ("p.png", lambda: Image.fromarray(pattern()).convert("P"), 3),
         ("pt.png", _palette_with_transparency, 4),
         ("pt.gif", _palette_with_transparency, 4),
@@ -156,10 +156,11 @@ def _palette_with_transparency() -> Image.Image:
         ("cmyk.tif", lambda: Image.fromarray(pattern()).convert("CMYK"), 3),
     ],
 )
-def test_modes_become_rgb_or_rgba(write_image: WriteImage, settings: Settings, name: str, make, channels: int) -> None:
+def test_modes_become_opaque_rgb(write_image: WriteImage, settings: Settings, name: str, make, channels: int) -> None:
+    # Transparent images are flattened onto white; their other renderings come apart.
     image = load_image(write_image(name, make()), settings)
-    assert image.pixels.dtype == np.uint8 and image.pixels.shape == (24, 32, channels)
-    assert image.has_alpha == (channels == 4)
+    assert image.pixels.dtype == np.uint8 and image.pixels.shape == (24, 32, 3)
+    assert bool(image.renderings) == (channels == 4)
     assert image.rgb.shape == (24, 32, 3) and image.rgb.flags.c_contiguous
 
 
@@ -168,9 +169,11 @@ def test_cmyk_jpeg_colours(write_image: WriteImage, settings: Settings) -> None:
     assert _colour_at(px, 2, 2) == "red" and _colour_at(px, 20, 2) == "blue"
 
 
-def test_transparent_pixels_keep_their_alpha(write_image: WriteImage, settings: Settings) -> None:
-    px = load_image(write_image("pt.png", _palette_with_transparency()), settings).pixels
-    assert px[0, 0, 3] == 0 and px[-1, -1, 3] == 255
+def test_transparent_pixels_show_white_and_keep_their_alpha_apart(write_image: WriteImage, settings: Settings) -> None:
+    image = load_image(write_image("pt.png", _palette_with_transparency()), settings)
+    assert (image.pixels[0, 0] == 255).all()
+    alpha = image.renderings.alpha
+    assert alpha is not None and alpha[0, 0] == 0 and alpha[-1, -1] == 255
 
 
 def test_16_bit_grey_is_scaled_not_clipped(write_image: WriteImage, settings: Settings) -> None:
@@ -208,9 +211,12 @@ def test_icc_conversion_keeps_alpha(write_image: WriteImage, settings: Settings)
     rgba[..., 0] = 255
     rgba[:4, :, 3] = 0
     rgba[4:, :, 3] = 255
-    px = load_image(write_image("icc.png", rgba, icc_profile=_swapped_red_blue_profile()), settings).pixels
-    assert px.shape == (8, 8, 4) and px[0, 0, 3] == 0 and px[7, 7, 3] == 255
-    assert _colour_at(px, 7, 7) == "blue"
+    image = load_image(write_image("icc.png", rgba, icc_profile=_swapped_red_blue_profile()), settings)
+    px, alpha = image.pixels, image.renderings.alpha
+    assert alpha is not None and alpha[0, 0] == 0 and alpha[7, 7] == 255
+    assert _colour_at(px, 7, 7) == "blue" and (px[0, 0] == 255).all()
+    colour = image.renderings.colour
+    assert colour is not None and _colour_at(colour, 0, 0) == "blue"  # converted under transparency too
 
 
 def test_unusable_icc_profile_is_noted_not_fatal(write_image: WriteImage, settings: Settings) -> None:
@@ -367,11 +373,15 @@ def test_rgba_written_as_jpeg_is_flattened_onto_white(settings: Settings, tmp_pa
     assert np.asarray(Image.open(out)).min() > 240
 
 
-def test_alpha_survives_png(settings: Settings, tmp_path: Path) -> None:
-    rgba = np.full((4, 4, 4), 200, np.uint8)
-    rgba[0, 0, 3] = 0
-    out = save_image(rgba, tmp_path / "x.png", "PNG", settings)
-    assert np.asarray(Image.open(out))[0, 0, 3] == 0
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF", "HEIF"])
+def test_every_output_is_opaque(settings: Settings, tmp_path: Path, fmt: str) -> None:
+    # No alpha channel in any output: nothing hidden under transparency, nothing drawn in alpha.
+    rgba = np.full((8, 8, 4), 200, np.uint8)
+    rgba[0, 0] = (0, 0, 0, 0)
+    out = save_image(rgba, tmp_path / f"x.{fmt.lower()}", fmt, settings)
+    reopened = Image.open(out)
+    assert reopened.mode == "RGB" and "transparency" not in reopened.info
+    assert np.asarray(reopened)[0, 0].min() > 240
 
 
 def test_jpeg_quality_comes_from_settings(tmp_path: Path) -> None:

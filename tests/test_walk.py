@@ -95,7 +95,7 @@ def test_a_fifo_named_on_the_command_line_fails_without_hanging(tmp_path: Path):
     assert "not a regular file (a FIFO)" in proc.stderr
     # clean with a cache entry for it (it was a photo in an earlier run): never hashed either
     _jpeg(tmp_path / "was.jpg")
-    clean = [sys.executable, "-m", "redact", "clean", "--config", "redact.toml", "-o", "out"]
+    clean = [sys.executable, "-m", "redact", "clean", "--config", "redact.toml", "-o", "out", "--cache", "cache"]
     subprocess.run([*clean, "was.jpg"], cwd=tmp_path, check=True, capture_output=True, timeout=60)
     (tmp_path / "was.jpg").unlink()
     os.mkfifo(tmp_path / "was.jpg")

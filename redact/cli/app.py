@@ -18,7 +18,7 @@ import typer
 
 from redact import __version__
 from redact.cli import render
-from redact.config import FaceMethod, Settings, TextMode, load_settings
+from redact.config import FaceMethod, Settings, TextMode, find_config, load_settings
 from redact.errors import ExitCode, RedactError, UsageError
 from redact.types import FileResult, Mode
 
@@ -190,6 +190,16 @@ def clean(
         bool,
         typer.Option("--fail-if-changed", help="Exit 1 when any file needed covering (for hooks)."),
     ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            help="Keep a content-hash cache in this folder (never inside the output folder) so files unchanged "
+            "since the last run are not processed again. Default: the cache_dir setting, else no cache.",
+            show_default=False,
+            readable=False,
+        ),
+    ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Process every file even if unchanged since the last run.")
     ] = False,
@@ -221,12 +231,21 @@ def clean(
         jobs=jobs,
         keep_audio=keep_audio or None,
         consent_store=consent,
+        cache_dir=cache_dir,
     )
     if in_place and output_dir is not None:
         _usage("--in-place and --output-dir exclude each other")
     out = _output(fmt, json_out, report, quiet)
     with _boundary():
-        results, code = _run(Mode.CLEAN, paths, settings, out, outdir=output_dir, in_place=in_place, cache=not no_cache)
+        results, code = _run(
+            Mode.CLEAN,
+            paths,
+            settings,
+            out,
+            outdir=output_dir,
+            in_place=in_place,
+            cache_dir=None if no_cache else settings.cache_dir,
+        )
     if fail_if_changed and code == ExitCode.OK and any(r.findings or r.flags for r in results):
         code = ExitCode.FINDINGS
     raise typer.Exit(int(code))
@@ -286,6 +305,7 @@ def check(
     With --consent, faces of enrolled, unexpired people do not count as PHI.
     """
     settings = _settings(config, text_mode=text, jobs=jobs, consent_store=consent)
+    _refuse_narrowed_check(settings, config)
     with _boundary():
         approved = None
         if baseline is not None:
@@ -316,6 +336,24 @@ def approve(
     render.console.print(f"approved {len(added)} file(s) in {baseline}")
 
 
+def _refuse_narrowed_check(settings: Settings, config: Path | None) -> None:
+    """``check`` passes a file only when every kind of PHI was looked for (fail closed).
+
+    A ``stages`` setting in a config file found upward from the working folder would
+    otherwise silently narrow the gate.
+    """
+    from redact.report import skipped
+
+    missing = skipped(settings.stages)
+    if missing:
+        source = config or find_config(Path.cwd())
+        where = f" (set in {source})" if source is not None else ""
+        _usage(
+            f"check cannot pass a file without looking for every kind of PHI, and the 'stages' setting{where} "
+            f"leaves out: {', '.join(missing)}; use scan to look for some kinds only"
+        )
+
+
 def _usage(message: str) -> NoReturn:
     render.error(message)
     raise typer.Exit(int(ExitCode.USAGE))
@@ -329,7 +367,7 @@ def _run(
     *,
     outdir: Path | None = None,
     in_place: bool = False,
-    cache: bool = False,
+    cache_dir: Path | None = None,
     baseline: Baseline | None = None,
 ) -> tuple[list[FileResult], ExitCode]:
     # Imported here so that `redact --version` and `--help` stay instant.
@@ -338,6 +376,13 @@ def _run(
 
     if outdir is not None and os.path.exists(outdir) and not os.path.isdir(outdir):
         raise UsageError("output folder is a file", outdir)
+    if mode is Mode.CLEAN:
+        from redact import cache
+
+        if cache_dir is not None:
+            cache.check_location(cache_dir, outdir)
+        if outdir is not None and cache.remove_legacy(outdir):
+            render.warning(f"removed {outdir / cache.LEGACY_NAME}: an earlier version's cache listed the originals")
     if settings.consent_store is not None:
         # Fail fast on a missing or corrupt store, and say whose consent has expired.
         from redact.consent import ConsentStore
@@ -353,13 +398,18 @@ def _run(
             settings,
             on_result=view.file_done,
             cores=settings.jobs or default_jobs(),
-            cache_dir=outdir if cache else None,
+            cache_dir=cache_dir,
             baseline=baseline,
             on_progress=view.frames,
         )
     code = outcome.exit_code(results, mode)
     if not out.quiet or code != ExitCode.OK:
         render.summary(results, mode)
+    from redact.report import narrowed
+
+    limited = narrowed(settings.stages)
+    if limited:  # even with --quiet: this run did not look for everything
+        render.warning(limited)
     _report(results, mode, code, settings, out)
     return results, code
 
@@ -372,15 +422,15 @@ def _report(results: list[FileResult], mode: Mode, code: ExitCode, settings: Set
             return
         from redact.report import text
 
-        body = text.render(results, str(mode), int(code))
+        body = text.render(results, str(mode), int(code), settings.stages)
     elif out.fmt is ReportFormat.JSON:
-        body = report.to_json(results, str(mode), int(code))
+        body = report.to_json(results, str(mode), int(code), settings.stages)
     elif out.fmt is ReportFormat.SARIF:
         import json
 
         from redact.report import sarif
 
-        body = json.dumps(sarif.to_dict(results, int(code)), indent=2)
+        body = json.dumps(sarif.to_dict(results, int(code), settings.stages), indent=2)
     else:
         from redact.report import html
 

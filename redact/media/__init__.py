@@ -7,9 +7,10 @@ the source is ever copied).
 
 from redact.media.atomic import atomic_write, output_would_overwrite, same_file
 from redact.media.formats import READABLE, WRITABLE
-from redact.media.image import LoadedImage, Pixels, load_image
+from redact.media.image import LoadedImage, load_image
 from redact.media.paths import default_output_path
 from redact.media.preview import preview_jpeg
+from redact.media.views import Pixels
 from redact.media.writer import save_image
 
 __all__ = [

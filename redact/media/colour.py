@@ -1,47 +1,80 @@
-"""Bring any decoded image to 8-bit sRGB (RGB, or RGBA when it has transparency)."""
+"""Bring any decoded image to 8-bit sRGB colour, with its alpha channel kept apart."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageCms
+
+from redact.media.depth import to_eight_bit
+from redact.media.views import Pixels, Renderings, on_white, real_alpha
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
 
-def to_srgb(image: Image.Image, icc: bytes | None) -> tuple[Image.Image, tuple[str, ...]]:
-    """Return ``image`` as 8-bit sRGB ``RGB``/``RGBA`` and any notes about what was lost.
+@dataclass(frozen=True, slots=True, eq=False)
+class Colour:
+    """A decoded image in 8-bit sRGB: what it shows on white, and its other renderings."""
 
-    ``icc`` is the source's embedded profile (if any); the result needs no profile.
+    #: H x W x 3: the picture composited onto white (itself when opaque).
+    shown: Pixels
+    renderings: Renderings
+    notes: tuple[str, ...] = ()
+
+
+def to_srgb(image: Image.Image, icc: bytes | None) -> Colour:
+    """``image`` (loaded, oriented) as 8-bit sRGB; ``icc`` is its embedded profile, if any.
+
+    Transparency is kept apart (see :mod:`redact.media.views`): ``shown`` is opaque.
     """
     notes: list[str] = []
-    image = _eight_bit(image)
-    alpha: Image.Image | None = None
+    image, grey = to_eight_bit(image)
+    alpha = None
     if image.mode in _ALPHA_MODES or image.has_transparency_data:
-        alpha = image.convert("RGBA").getchannel("A")
-    colour = image.convert(_colour_mode(image.mode))
+        alpha = real_alpha(to_array(image.convert("RGBA").getchannel("A")))
+    colour_image = image.convert("RGBA") if image.mode in ("RGBa", "La") else image  # straight colour
+    target = _colour_mode(colour_image.mode)
+    if colour_image.mode != target:
+        colour_image = colour_image.convert(target)
     if icc:
         try:
-            colour = _apply_profile(colour, icc)
+            colour_image = _apply_profile(colour_image, icc)
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             notes.append("ignored an unreadable or unsuitable ICC colour profile")
-    colour = colour.convert("RGB")
-    if alpha is not None:
-        colour.putalpha(alpha)
-    return colour, tuple(notes)
+    colour = _rgb_array(colour_image)
+    del colour_image
+    shown = on_white(colour, alpha)
+    renderings = Renderings(colour=colour if alpha is not None else None, alpha=alpha, grey=grey)
+    return Colour(shown, renderings, tuple(notes))
 
 
-def _eight_bit(image: Image.Image) -> Image.Image:
-    """16/32-bit greyscale scaled (not clipped) to 8 bits; 1-bit and float to ``L``."""
-    if image.mode.startswith("I;16") or image.mode == "I":
-        values = np.asarray(image).astype(np.int64)
-        scaled = (np.clip(values, 0, 65535) >> 8).astype(np.uint8)
-        return Image.fromarray(scaled)
-    if image.mode in ("1", "F"):
-        return image.convert("L")
-    return image
+def _rgb_array(image: Image.Image) -> Pixels:
+    """An H x W x 3 uint8 array of ``image`` (grey is repeated into three channels)."""
+    return to_array(image.convert("RGB") if image.mode != "RGB" else image)
+
+
+#: Bytes converted at a time by :func:`to_array`.
+_BAND_BYTES = 8 << 20
+
+
+def to_array(image: Image.Image) -> Pixels:
+    """``image`` as a writable uint8 array, converted a band of rows at a time.
+
+    ``np.asarray(image)`` goes through ``image.tobytes()``, which holds the encoded chunks
+    and their joined copy at once: two extra copies of the whole image at its peak.  Band
+    by band, the only full-size copy is the array itself (measured on a 100 MP PNG).
+    """
+    width, height = image.size
+    channels = len(image.getbands())
+    out: Pixels = np.empty((height, width, channels) if channels > 1 else (height, width), np.uint8)
+    rows = max(1, _BAND_BYTES // max(1, width * channels))
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        out[top:bottom] = np.asarray(image.crop((0, top, width, bottom)))
+    return out
 
 
 def _colour_mode(mode: str) -> str:

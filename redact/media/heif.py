@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 from types import ModuleType
 
-from redact.errors import MissingDependencyError
+from redact.errors import InputError, MissingDependencyError
 
 #: ISO-BMFF ``ftyp`` major brands of HEIF still images and sequences.
 _BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"})
@@ -47,3 +47,44 @@ def require(path: Path) -> None:
     """Raise :class:`MissingDependencyError` unless HEIF images can be opened."""
     if not available():
         raise MissingDependencyError("HEIC/HEIF images need the pillow-heif package", path)
+
+
+def verify_decodes(path: Path) -> None:
+    """Decode every HEVC picture in a HEIF file with FFmpeg too; raise :class:`InputError` on damage.
+
+    libheif decodes damaged data without a word: a grid tile it cannot decode is left blank
+    (pillow-heif does not pass libheif's decoding warnings on), so a photo missing the tile
+    with a face in it would pass as clean.  FFmpeg's HEVC decoder reports such damage; any
+    error it logs, or a picture (tile, thumbnail, auxiliary image) that yields no frame, fails
+    the file.
+    """
+    import av
+    import av.logging
+
+    from redact.media.video import local_url
+
+    previous = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture() as logs:
+            frames = _decode_all(av, local_url(path))
+    except av.error.FFmpegError:
+        frames = {}
+    finally:
+        av.logging.set_level(previous)
+    errors = [entry for entry in logs if entry[0] is not None and entry[0] <= av.logging.ERROR]
+    if not frames or 0 in frames.values() or errors:
+        raise InputError("damaged image (a HEVC picture in the HEIF file does not decode)", path)
+
+
+def _decode_all(av: ModuleType, url: str) -> dict[int, int]:
+    """Frames decoded per video stream of ``url`` (every tile, thumbnail and auxiliary image)."""
+    from redact.media.video import LOCAL_ONLY
+
+    with av.open(url, options=LOCAL_ONLY) as container:
+        streams = list(container.streams.video)
+        frames = {s.index: 0 for s in streams}
+        for packet in container.demux(*streams):
+            for _ in packet.decode():
+                frames[packet.stream.index] += 1
+    return frames

@@ -2,44 +2,50 @@
 
 The file is opened read-only and never modified.  Its format is found from its content
 (never its name); its size is checked from the header before any pixel is decoded; a
-damaged or truncated file fails rather than loading partly.
+damaged or truncated file fails rather than loading partly.  Besides the picture, the
+file's whole structure is read for what else it carries (:mod:`redact.media.hidden`), and
+an image with transparency or a high bit depth keeps what is needed to draw its other
+renderings (:mod:`redact.media.views`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import mmap
 import stat
 import threading
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from redact.config import Settings
 from redact.errors import ImageTooLargeError, InputError, RedactError, reason
-from redact.media import formats, heif
+from redact.media import formats, heif, hidden
 from redact.media.colour import to_srgb
-
-Pixels = npt.NDArray[np.uint8]
+from redact.media.views import Pixels, Renderings
+from redact.memory import image_needs, memory_budget
 
 _LIMIT_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class LoadedImage:
-    """A decoded image: ``pixels`` are H x W x 3 (RGB) or H x W x 4 (RGBA), uint8, sRGB.
+    """A decoded image: ``pixels`` are H x W x 3, uint8, sRGB, opaque.
 
-    EXIF orientation is already applied.  ``format`` is the detected source format
-    ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF" or "HEIF"); ``output_format`` is what
-    :func:`~redact.media.save_image` should write by default, and ``suffix`` its usual
-    file suffix.  ``notes`` say what was dropped or ignored (never any content).
-    ``metadata`` names the hidden metadata the *source file* carries ("GPS", "EXIF",
-    "XMP", "THUMBNAIL"...); outputs never carry any of it.
+    EXIF orientation is already applied.  An image with transparency is composited onto
+    white (what a browser shows on a white page, and what redact writes); its other
+    renderings (on black, its colour channels without alpha, its alpha channel...) are drawn
+    by ``renderings.draw()`` and must be analysed too.  ``format`` is the detected source
+    format ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF" or "HEIF"); ``output_format`` is what
+    :func:`~redact.media.save_image` should write by default, and ``suffix`` its usual file
+    suffix.  ``notes`` say what was dropped or ignored (never any content).  ``metadata``
+    names what the *source file* carries besides its picture (:data:`redact.media.hidden.NAMES`:
+    "GPS", "EXIF", "THUMBNAIL", "EMBEDDED_IMAGE"...); outputs never carry any of it.
     """
 
     path: Path
@@ -48,6 +54,7 @@ class LoadedImage:
     output_format: str
     notes: tuple[str, ...] = ()
     metadata: tuple[str, ...] = ()
+    renderings: Renderings = field(default_factory=Renderings)
 
     @property
     def width(self) -> int:
@@ -63,12 +70,8 @@ class LoadedImage:
         return self.width, self.height
 
     @property
-    def has_alpha(self) -> bool:
-        return bool(self.pixels.shape[2] == 4)
-
-    @property
     def rgb(self) -> Pixels:
-        """The colour channels only (H x W x 3, C-contiguous): what detectors take."""
+        """The pixels as detectors take them (H x W x 3, C-contiguous)."""
         return np.ascontiguousarray(self.pixels[:, :, :3])
 
     @property
@@ -123,9 +126,12 @@ def _check_file(path: Path) -> None:
 def _decode(path: Path, fh: BinaryIO, settings: Settings) -> LoadedImage:
     head = fh.read(16)
     fh.seek(0)
-    if heif.looks_like_heif(head):
+    is_heif = heif.looks_like_heif(head)
+    if is_heif:
         heif.require(path)
     heif.available()  # registers the HEIF opener when pillow-heif is installed
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as whole:
+        carried = hidden.carried(whole)
     with _pixel_limit(settings.max_pixels):
         image = Image.open(fh, formats=formats.READABLE)
         with image:
@@ -134,46 +140,36 @@ def _decode(path: Path, fh: BinaryIO, settings: Settings) -> LoadedImage:
                 raise ImageTooLargeError(
                     f"image is {width}x{height}, more than the limit of {settings.max_pixels} pixels", path
                 )
+            _check_memory(width, height, path)
             notes = _check_frames(image, path)
             image.load()
-            metadata = source_metadata(image)
+            metadata = tuple(sorted({*carried, *hidden.from_pillow(image)}))
             source_format = "JPEG" if image.format == "MPO" else str(image.format)
             icc = image.info.get("icc_profile")
-            oriented = ImageOps.exif_transpose(image)
-    srgb, colour_notes = to_srgb(oriented, icc if isinstance(icc, bytes) else None)
-    pixels = np.array(srgb, dtype=np.uint8)
+            ImageOps.exif_transpose(image, in_place=True)
+            colour = to_srgb(image, icc if isinstance(icc, bytes) else None)
+    if is_heif:
+        heif.verify_decodes(path)
     return LoadedImage(
         path=path,
-        pixels=pixels,
+        pixels=colour.shown,
         format=source_format,
         output_format=formats.canonical(source_format),
-        notes=notes + colour_notes,
+        notes=notes + colour.notes,
         metadata=metadata,
+        renderings=colour.renderings,
     )
 
 
-def source_metadata(image: Image.Image) -> tuple[str, ...]:
-    """Kinds of hidden metadata in an opened image (names only, never values)."""
-    found: list[str] = []
-    try:
-        exif = image.getexif()
-        if len(exif):
-            found.append("EXIF")
-            if exif.get_ifd(0x8825):
-                found.append("GPS")
-    except Exception:  # damaged EXIF: it is there, whatever it says (and never copied)
-        found.append("EXIF")
-    info = image.info
-    raw = info.get("exif")
-    if isinstance(raw, bytes) and b"\xff\xd8" in raw[8:]:
-        found.append("THUMBNAIL")
-    if any(k in info for k in ("xmp", "XML:com.adobe.xmp")):
-        found.append("XMP")
-    if "icc_profile" in info:
-        found.append("ICC")
-    if "comment" in info:
-        found.append("COMMENT")
-    return tuple(found)
+def _check_memory(width: int, height: int, path: Path) -> None:
+    """Refuse, from the header, an image whose analysis needs more memory than this process may use."""
+    needs, budget = image_needs(width, height), memory_budget()
+    if needs > budget:
+        raise ImageTooLargeError(
+            f"image is {width}x{height}: analysing it needs about {needs >> 20} MB, more than the "
+            f"{budget >> 20} MB one worker may use here (fewer --jobs give each worker more)",
+            path,
+        )
 
 
 def _check_frames(image: Image.Image, path: Path) -> tuple[str, ...]:

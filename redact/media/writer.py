@@ -3,7 +3,9 @@
 The image is rebuilt from the pixel array alone (``Image.fromarray``), so no metadata of
 the source can travel with it: no EXIF/GPS/MakerNotes, EXIF thumbnail, XMP, IPTC, ICC
 profile, comments, MPF extra images or PNG text chunks.  The pixels are sRGB, so no
-profile is needed.
+profile is needed.  Every output is opaque: an alpha channel is flattened onto white, so
+no viewer can show colour hidden under transparency or a shape drawn in the alpha channel
+(see :mod:`redact.media.views`).
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ from redact.config import Settings
 from redact.media import formats, inplace
 from redact.media.atomic import atomic_write, output_would_overwrite
 
-#: Formats that cannot hold an alpha channel: transparent pixels are flattened onto this colour.
+#: Transparent pixels are flattened onto this colour, in every format.
 _FLATTEN_ONTO = (255, 255, 255)
-_NO_ALPHA = frozenset({"JPEG", "GIF"})  # GIF: one transparent colour at most
 
 
 def save_image(
@@ -32,7 +33,7 @@ def save_image(
     *,
     source: Path | None = None,
 ) -> Path:
-    """Write ``pixels`` (H x W x 3 RGB or H x W x 4 RGBA, uint8, sRGB) to ``dest`` atomically.
+    """Write ``pixels`` (H x W x 3 RGB, or H x W x 4 RGBA flattened onto white; uint8, sRGB) to ``dest`` atomically.
 
     ``fmt`` is a format name or alias ("JPEG", "jpg", "PNG", "WEBP", "TIFF", "BMP", "HEIC";
     "GIF" is written as PNG; HEIF as JPEG when it cannot be encoded here).  When ``dest``'s
@@ -47,7 +48,7 @@ def save_image(
     dest = formats.matching_suffix(dest, name)
     if source is not None:
         output_would_overwrite(source, dest)
-    image = _image_for(pixels, name)
+    image = _image_for(pixels)
     options = _options(name, settings)
 
     def write(fh: BinaryIO) -> None:
@@ -67,7 +68,7 @@ def replace_image(pixels: npt.NDArray[np.uint8], path: Path, content_format: str
     path = Path(path)
     mode = inplace.permissions(path)
     name = inplace.image_format(path, content_format)
-    image = _image_for(pixels, name)
+    image = _image_for(pixels)
     options = _options(name, settings)
 
     def write(fh: BinaryIO) -> None:
@@ -84,10 +85,10 @@ def _check_pixels(pixels: npt.NDArray[np.uint8]) -> None:
         raise ValueError(f"pixels must be H x W x 3 or H x W x 4, got shape {pixels.shape}")
 
 
-def _image_for(pixels: npt.NDArray[np.uint8], fmt: str) -> Image.Image:
-    """Return a fresh image holding the pixels only (no ``info``, no EXIF, no profile)."""
+def _image_for(pixels: npt.NDArray[np.uint8]) -> Image.Image:
+    """Return a fresh, opaque image holding the pixels only (no ``info``, no EXIF, no profile)."""
     image = Image.fromarray(np.ascontiguousarray(pixels))
-    if image.mode == "RGBA" and fmt in _NO_ALPHA:
+    if image.mode == "RGBA":
         background = Image.new("RGB", image.size, _FLATTEN_ONTO)
         background.paste(image, mask=image.getchannel("A"))
         image = background

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from redact import __version__
+from redact.config import STAGES
 from redact.types import FileResult, Status
 
 #: Bumped whenever a field changes meaning or disappears (additions keep the version).
@@ -42,13 +43,33 @@ def summary(results: Sequence[FileResult]) -> dict[str, int]:
     return counts
 
 
-def to_dict(results: Sequence[FileResult], mode: str, exit_code: int) -> dict[str, Any]:
-    """The JSON report as a dict (see README, "JSON output")."""
+def skipped(stages: Sequence[str]) -> list[str]:
+    """The analysis stages that did not run (the ``stages`` setting left them out)."""
+    return [stage for stage in STAGES if stage not in stages]
+
+
+def narrowed(stages: Sequence[str]) -> str | None:
+    """A warning when not every stage ran, else None: every report says so."""
+    missing = skipped(stages)
+    if not missing:
+        return None
+    return (
+        f"only {', '.join(s for s in STAGES if s in stages)} looked for; {', '.join(missing)} NOT looked for "
+        "(the 'stages' setting): a clean result does not mean the file shows no PHI"
+    )
+
+
+def to_dict(
+    results: Sequence[FileResult], mode: str, exit_code: int, stages: Sequence[str] = STAGES
+) -> dict[str, Any]:
+    """The JSON report as a dict (see README, "JSON output"); ``stages`` are those that ran."""
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "redact", "version": __version__},
         "mode": mode,
         "exit_code": exit_code,
+        "stages": [s for s in STAGES if s in stages],
+        "stages_skipped": skipped(stages),
         "summary": summary(results),
         "files": [_printable(r.to_dict()) for r in results],
     }
@@ -61,6 +82,6 @@ def _printable(entry: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def to_json(results: Sequence[FileResult], mode: str, exit_code: int) -> str:
+def to_json(results: Sequence[FileResult], mode: str, exit_code: int, stages: Sequence[str] = STAGES) -> str:
     """The JSON report as text."""
-    return json.dumps(to_dict(results, mode, exit_code), indent=2)
+    return json.dumps(to_dict(results, mode, exit_code, stages), indent=2)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from redact import __version__
 from redact.config import Settings
 from redact.policy import plan
-from redact.report import printable, summary
+from redact.report import narrowed, printable, summary
 from redact.types import FileResult, Status
 
 _ORDER = {Status.FAILED: 0, Status.FINDINGS: 2, Status.REDACTED: 3, Status.CLEAN: 4}
@@ -38,6 +38,7 @@ svg text{font:bold 14px sans-serif;paint-order:stroke;stroke:#fff;stroke-width:3
 ul{margin:6px 0 0;padding-left:18px;font-size:13px}
 .error{color:#b00020;font-weight:600}
 .kept{color:#1b5e20;font-weight:600}
+header .warn{background:#b00020;margin-top:6px;padding:4px 8px;border-radius:4px}
 """
 
 _JS = """
@@ -115,6 +116,13 @@ def _article(result: FileResult, settings: Settings) -> str:
     return "".join(parts)
 
 
+def _stages(stages: Sequence[str]) -> str:
+    warning = narrowed(stages)
+    if warning:
+        return f"<div class='warn'><strong>Warning:</strong> {html.escape(warning)}.</div>"
+    return f"<div>Looked for: {html.escape(', '.join(stages))}.</div>"
+
+
 def render(results: Sequence[FileResult], mode: str, exit_code: int, settings: Settings) -> str:
     """The whole page as a string."""
     counts = summary(results)
@@ -135,6 +143,7 @@ def render(results: Sequence[FileResult], mode: str, exit_code: int, settings: S
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
         f"<title>redact {html.escape(mode)} review</title><style>{_CSS}</style></head><body>"
         f"<header><h1>redact {html.escape(mode)}: {counts['total']} files</h1>"
-        f"<div>redact {__version__}; exit code {exit_code}. Images show redacted output only.</div></header>"
+        f"<div>redact {__version__}; exit code {exit_code}. Images show redacted output only.</div>"
+        f"{_stages(settings.stages)}</header>"
         f"<nav>{buttons}</nav><main>{articles}</main><script>{_JS}</script></body></html>"
     )

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from redact import __version__
-from redact.report import printable
+from redact.config import STAGES
+from redact.report import narrowed, printable, skipped
 from redact.types import FileResult, Finding, Kind, Status
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -31,6 +32,12 @@ STATIC_RULES: dict[str, tuple[str, str]] = {
         "ThumbnailMetadata",
         "The file's metadata embeds a thumbnail of the unredacted photo.",
     ),
+    "phi/metadata/embedded_image": (
+        "EmbeddedImage",
+        "The file holds another picture besides the one shown (MPF image, depth map, image after the end).",
+    ),
+    "phi/metadata/embedded_video": ("EmbeddedVideo", "The file holds a video after its picture (Motion Photo)."),
+    "phi/metadata/trailer": ("Trailer", "The file holds other data after the end of its picture."),
     "consent/kept": (
         "KeptByConsent",
         "Faces were left visible because they matched people on the consent list; a reviewer should check.",
@@ -87,8 +94,8 @@ def _rectangle(finding: Finding) -> dict[str, Any]:
     return {"left": x0, "top": y0, "right": x1, "bottom": y1, "message": {"text": finding.label}}
 
 
-def to_dict(results: Sequence[FileResult], exit_code: int) -> dict[str, Any]:
-    """The SARIF log as a dict."""
+def to_dict(results: Sequence[FileResult], exit_code: int, stages: Sequence[str] = STAGES) -> dict[str, Any]:
+    """The SARIF log as a dict; ``stages`` are the analysis stages that ran."""
     rules: dict[str, int] = {}
     sarif_results: list[dict[str, Any]] = []
     artifacts: list[dict[str, Any]] = []
@@ -151,6 +158,14 @@ def to_dict(results: Sequence[FileResult], exit_code: int) -> dict[str, Any]:
                 properties=properties,
             )
     failed = any(r.status is Status.FAILED for r in results)
+    invocation: dict[str, Any] = {
+        "executionSuccessful": not failed,
+        "exitCode": exit_code,
+        "properties": {"stages": [s for s in STAGES if s in stages], "stagesSkipped": skipped(stages)},
+    }
+    warning = narrowed(stages)
+    if warning:
+        invocation["toolExecutionNotifications"] = [{"level": "warning", "message": {"text": warning}}]
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -166,7 +181,7 @@ def to_dict(results: Sequence[FileResult], exit_code: int) -> dict[str, Any]:
                 },
                 "artifacts": artifacts,
                 "results": sarif_results,
-                "invocations": [{"executionSuccessful": not failed, "exitCode": exit_code}],
+                "invocations": [invocation],
                 "columnKind": "unicodeCodePoints",
             }
         ],

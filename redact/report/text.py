@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from redact.report import printable, summary
+from redact.config import STAGES
+from redact.report import narrowed, printable, summary
 from redact.types import FileResult, Status
 
 
@@ -29,10 +30,12 @@ def describe(result: FileResult) -> str:
     return text
 
 
-def render(results: Sequence[FileResult], mode: str, exit_code: int) -> str:
-    """The table as text, one file per line, then the totals."""
+def render(results: Sequence[FileResult], mode: str, exit_code: int, stages: Sequence[str] = STAGES) -> str:
+    """The table as text: the stages that ran, one file per line, then the totals."""
     width = max([len("status")] + [len(str(r.status)) for r in results])
-    lines = [f"{'status':<{width}}  file: result"]
+    warning = narrowed(stages)
+    lines = [f"WARNING: {warning}" if warning else f"looked for: {', '.join(stages)}"]
+    lines.append(f"{'status':<{width}}  file: result")
     for r in results:
         status = "flagged" if r.flags and r.status is not Status.FAILED else str(r.status)
         lines.append(f"{status:<{width}}  {r.path}: {describe(r)}")
