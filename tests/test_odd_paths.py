@@ -44,7 +44,7 @@ def test_unreadable_file_and_folder_fail_alone_and_the_others_run(tmp_path: Path
     (tmp_path / "tree" / "private").chmod(0)
     try:
         proc = subprocess.run(
-            [*unprivileged, *REDACT, "check", "--config", _config(tmp_path), "--json", "a.jpg", "locked.jpg", "tree"],
+            [*unprivileged, *REDACT, "scan", "--config", _config(tmp_path), "--json", "a.jpg", "locked.jpg", "tree"],
             cwd=tmp_path,
             capture_output=True,
             text=True,
@@ -114,6 +114,6 @@ def test_long_names_are_written_within_the_name_limit(tmp_path: Path):
 
 def test_a_name_longer_than_any_file_system_allows_fails_alone(tmp_path: Path):
     _jpeg(tmp_path / "a.jpg")
-    result = runner.invoke(app, ["check", "--config", _config(tmp_path), str(tmp_path / "a.jpg"), "患" * 90 + ".jpg"])
+    result = runner.invoke(app, ["scan", "--config", _config(tmp_path), str(tmp_path / "a.jpg"), "患" * 90 + ".jpg"])
     assert result.exit_code == ExitCode.BATCH_FAILED, result.stderr
     assert "File name too long" in result.stderr

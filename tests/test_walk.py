@@ -44,9 +44,9 @@ def _walk(folder: Path, **kw: object) -> dict[str, str | None]:
 
 
 def _check(*args: object, cwd: Path):
-    """``redact check`` in-process with the fast settings of ``cwd``."""
+    """``redact scan`` in-process with the fast settings of ``cwd`` (check refuses narrowed stages)."""
     (cwd / "redact.toml").write_text(FAST)
-    return runner.invoke(app, ["check", "--config", str(cwd / "redact.toml"), *map(str, args)])
+    return runner.invoke(app, ["scan", "--config", str(cwd / "redact.toml"), *map(str, args)])
 
 
 def test_drawings_and_web_pages_are_not_pictures(tmp_path: Path):
@@ -85,7 +85,7 @@ def test_a_fifo_named_on_the_command_line_fails_without_hanging(tmp_path: Path):
     os.mkfifo(tmp_path / "pipe.jpg")
     (tmp_path / "redact.toml").write_text(FAST)
     proc = subprocess.run(
-        [sys.executable, "-m", "redact", "check", "--config", "redact.toml", "pipe.jpg"],
+        [sys.executable, "-m", "redact", "scan", "--config", "redact.toml", "pipe.jpg"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
