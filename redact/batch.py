@@ -6,11 +6,12 @@ One bad file never stops the others; results keep job order.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from redact import discover, executor
+from redact import discover, executor, interrupt
 from redact.analysis import Analyzer
 from redact.baseline import Baseline
 from redact.cache import ResultCache
@@ -18,6 +19,7 @@ from redact.config import Settings
 from redact.cores import thread_budget_of, usable_cores, worker_plan
 from redact.errors import InputError, OutputError
 from redact.jobs import Job
+from redact.media.atomic import sweep_leftovers
 from redact.outcome import failed
 from redact.process import process
 from redact.types import FileResult, Mode, Status
@@ -57,10 +59,13 @@ def run(
         if on_result is not None:
             on_result(result)
 
+    if mode is Mode.CLEAN:  # what killed runs left half-written where this one writes
+        for folder in {j.output.parent for j in jobs if j.output is not None}:
+            sweep_leftovers(folder)
     try:
         for index, job in enumerate(jobs):
             early = _precheck(job, claimed)
-            if early is None and baseline is not None and job.path.is_file() and baseline.approves(job.path):
+            if early is None and baseline is not None and os.path.isfile(job.path) and baseline.approves(job.path):
                 early = FileResult(job.path, Status.CLEAN, notes=("approved in baseline",))
             if early is None and cache is not None and job.output is not None:
                 early = cache.lookup(job.path, job.output)
@@ -101,7 +106,8 @@ def _run_todo(
         analyzer = Analyzer(settings)
         try:
             report = None if on_progress is None else functools.partial(on_progress, job.path)
-            finish(index, process(job, mode, analyzer, report))
+            with interrupt.job():  # a stop request while its output is renamed waits for the report
+                finish(index, process(job, mode, analyzer, report))
         finally:
             analyzer.close()
         return
@@ -136,8 +142,13 @@ def _size(path: Path) -> int:
 def _precheck(job: Job, claimed: dict[Path, Path]) -> FileResult | None:
     """Fail jobs that cannot be processed at all, before any model work."""
     started = time.perf_counter()
-    if job.path.is_dir():
+    if job.problem is not None:
+        return failed(job, InputError(job.problem, job.path), started)
+    if os.path.isdir(job.path):
         return failed(job, InputError("no image files found in this folder", job.path), started)
+    special = discover.special_file(job.path)
+    if special is not None:  # a FIFO or device: reading it (a hash, a decoder) could block forever
+        return failed(job, InputError(f"not a regular file ({special}): never opened", job.path), started)
     if job.output is not None:
         key = job.output.resolve()
         if key in claimed:

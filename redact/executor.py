@@ -8,9 +8,11 @@ progress comes back through a queue, relayed by a thread here.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.queues
 import multiprocessing.util
+import os
 import signal
 import threading
 import time
@@ -19,17 +21,19 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn
 
+from redact import interrupt
 from redact.analysis import Analyzer
 from redact.config import Settings
 from redact.cores import set_thread_budget, usable_cores
-from redact.errors import AnalysisError, RedactError
+from redact.errors import AnalysisError, ExitCode, RedactError
 from redact.jobs import Job
 from redact.media.atomic import discard_leftovers
 from redact.outcome import failed
 from redact.process import process
-from redact.types import FileResult, Mode
+from redact.types import FileResult, Mode, Status
 
 _worker_state: dict[str, object] = {}
 
@@ -59,6 +63,8 @@ def _init_worker(settings: Settings, mode: Mode, threads: int, frames: FrameQueu
     set_thread_budget(threads)  # before the detectors are built: they read it
     if hasattr(signal, "SIGALRM"):  # the stall alarm ends the worker, even inside native code
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    if multiprocessing.parent_process() is not None:  # a real worker, not a test calling this in-process
+        _stop_on_signals()
     _worker_state["mode"] = mode
     _worker_state["frames"] = frames
     try:
@@ -73,7 +79,60 @@ def _init_worker(settings: Settings, mode: Mode, threads: int, frames: FrameQueu
         _worker_state["error"] = AnalysisError(f"a worker could not load the detectors ({type(exc).__name__})")
 
 
+def _stop_on_signals() -> None:
+    """How a worker stops: the main process decides, and asks with SIGTERM (see :func:`_stop_pool`).
+
+    Ctrl-C reaches every process of the terminal's group: workers ignore SIGINT and SIGHUP
+    and wait for the main process.  SIGTERM unwinds the file in hand (its temporary file is
+    removed) unless its output is being renamed into place (then the file finishes and is
+    reported); an idle worker waits for the pool's shutdown, which closes its detectors
+    (the pre-started Tesseract).  A worker whose main process is gone stops by itself.
+    """
+    for name in ("SIGINT", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _on_stop_signal)
+    parent = os.getppid()
+    threading.Thread(target=_watch_parent, args=(parent,), name="redact-parent", daemon=True).start()
+
+
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
+    if _worker_state.get("stopping"):
+        return  # already unwinding: a second request must not cut the clean-up short
+    _worker_state["stopping"] = True
+    if _worker_state.get("busy"):
+        interrupt.on_signal(signum, frame)  # raises, unless an output is being committed
+
+
+#: Seconds a worker whose main process died gives its file to unwind before it exits.
+ORPHAN_GRACE_S = 30.0
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker when the main process is gone (killed, even with SIGKILL): no orphans."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    if _worker_state.get("busy") and hasattr(signal, "SIGTERM"):
+        os.kill(os.getpid(), signal.SIGTERM)  # unwind the file in hand first
+        deadline = time.monotonic() + ORPHAN_GRACE_S
+        while _worker_state.get("busy") and time.monotonic() < deadline:
+            time.sleep(0.1)
+    _leave()
+
+
+def _leave() -> NoReturn:
+    """Close the detectors (their helper processes) and end this worker now."""
+    analyzer = _worker_state.get("analyzer")
+    if isinstance(analyzer, Analyzer):
+        with contextlib.suppress(Exception):
+            analyzer.close()
+    os._exit(int(ExitCode.INTERRUPTED))
+
+
 def _work(index: int, job: Job) -> tuple[int, FileResult]:
+    if _worker_state.get("stopping"):
+        _leave()  # asked to stop between two files (the main process then retries them elsewhere)
     error = _worker_state.get("error")
     if isinstance(error, RedactError):
         raise WorkerStartError(error)
@@ -87,9 +146,15 @@ def _work(index: int, job: Job) -> tuple[int, FileResult]:
         analyzer.settings.stall_limit_s,
     )
     progress.rearm()
+    _worker_state["busy"] = True
     try:
-        return index, process(job, mode, analyzer, progress)
+        with interrupt.job(raise_held=False) as span:
+            result = process(job, mode, analyzer, progress)
+        if span.held is not None:  # its output was committed: report it, then stop (see _work)
+            _worker_state["stopping"] = True
+        return index, result
     finally:
+        _worker_state["busy"] = False
         progress.disarm()
 
 
@@ -217,20 +282,10 @@ def _in_pool(
             if not pending:
                 break
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                index = pending.pop(future)
-                try:
-                    _, result = future.result()
-                except BrokenProcessPool:
-                    lost.append(index)
-                    continue
-                except WorkerStartError as exc:  # no worker can analyse anything: stop, as in-process would
-                    raise exc.error from None
-                except Exception as exc:  # e.g. a result that cannot be sent back: the file is unsafe
-                    result = failed(jobs[index], AnalysisError(f"worker process failed ({type(exc).__name__})"))
-                done(index, result)
+            with interrupt.shielded():  # an output that exists is reported, even on Ctrl-C
+                lost += _collect(finished, pending, jobs, done)
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        _stop_pool(pool, pending, jobs, done)
         raise
     pool.shutdown(wait=True)  # a broken pool has stopped its other workers by now
     for index in lost:  # what a killed worker was writing is half-written: remove it
@@ -238,6 +293,77 @@ def _in_pool(
         if output is not None:
             discard_leftovers(output)
     return lost
+
+
+def _collect(
+    finished: set[Future[tuple[int, FileResult]]],
+    pending: dict[Future[tuple[int, FileResult]], int],
+    jobs: Sequence[Job],
+    done: Callable[[int, FileResult], None],
+) -> list[int]:
+    """Report the ``finished`` jobs (taken out of ``pending``); return those lost with a dead worker."""
+    lost: list[int] = []
+    for future in finished:
+        index = pending.pop(future)
+        try:
+            _, result = future.result()
+        except BrokenProcessPool:
+            lost.append(index)
+            continue
+        except WorkerStartError as exc:  # no worker can analyse anything: stop, as in-process would
+            raise exc.error from None
+        except Exception as exc:  # e.g. a result that cannot be sent back: the file is unsafe
+            result = failed(jobs[index], AnalysisError(f"worker process failed ({type(exc).__name__})"))
+        done(index, result)
+    return lost
+
+
+#: Seconds the workers get to unwind their files after a stop request, before they are killed.
+STOP_GRACE_S = 20.0
+
+
+def _stop_pool(
+    pool: ProcessPoolExecutor,
+    pending: dict[Future[tuple[int, FileResult]], int],
+    jobs: Sequence[Job],
+    done: Callable[[int, FileResult], None],
+) -> None:
+    """Stop the run (Ctrl-C, SIGTERM, SIGHUP, or an error): workers end, nothing is left behind.
+
+    Files not started are dropped.  Each worker is asked to stop (SIGTERM): the file in hand
+    unwinds and its temporary file goes, unless its output was already being renamed into
+    place; such a finished file is reported here, so no output exists that the run did not
+    report.  Then the pool shuts down (workers close their Tesseract) and any worker still
+    there after :data:`STOP_GRACE_S` is killed and its temporary files removed.
+    """
+    with interrupt.deferred():  # more Ctrl-C / SIGTERM while stopping must not cut it short
+        for future in pending:
+            future.cancel()
+        workers = list((getattr(pool, "_processes", None) or {}).values())  # no public way to reach them
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                if worker.is_alive():
+                    worker.terminate()
+        running = [f for f in pending if not f.cancelled()]
+        finished, _ = wait(running, timeout=STOP_GRACE_S)
+        reported = set()
+        for future in finished:
+            if future.exception() is None:
+                _, result = future.result()
+                if result.status is not Status.FAILED:  # a failure caused by the stop is not news
+                    done(pending[future], result)
+                    reported.add(pending[future])
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + STOP_GRACE_S / 2
+        for worker in workers:
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
+            if worker.is_alive():
+                worker.kill()
+                worker.join(timeout=5)
+        for index in pending.values():  # every worker is gone: what they left half-written goes
+            output = jobs[index].output
+            if index not in reported and output is not None:
+                discard_leftovers(output)
 
 
 class _ProgressRelay:

@@ -88,6 +88,17 @@ MODELS: dict[str, ModelFile] = {
         source="https://github.com/treyhunner/names (US Census Bureau 1990 surname list)",
         purpose="name lexicon (surnames)",
     ),
+    "drug_names": ModelFile(
+        name="drug_names",
+        package="drug_named_entity_recognition",
+        version="2.0.9",
+        path="drug_ner_dictionary.pkl.bz2",
+        sha256="ec10a1c7b633fc4bae8d0eecff053892c0e37f49e18eaf59c8a1e9f40fc80d9d",
+        license="MIT",
+        source="https://github.com/fastdatascience/drug_named_entity_recognition (drug names from DrugBank, MeSH, "
+        "MedlinePlus, NHS)",
+        purpose="clinical vocabulary (medication names) for the patient-record flag",
+    ),
     "census_female_first": ModelFile(
         name="census_female_first",
         package="names",

@@ -16,7 +16,8 @@ from redact.analysis import Analyzer
 from redact.covering import cover, cover_faces_left
 from redact.errors import AnalysisError, OutputError, RedactError
 from redact.jobs import Job
-from redact.media import load_image, output_would_overwrite, preview_jpeg, save_image
+from redact.media import inplace, load_image, output_would_overwrite, preview_jpeg, save_image
+from redact.media.writer import replace_image
 from redact.outcome import failed, outcome
 from redact.types import FileResult, Kind, Mode
 
@@ -33,6 +34,8 @@ def process(job: Job, mode: Mode, analyzer: Analyzer, progress: Callable[[int, i
             raise OutputError("no output path", job.path)
         if mode is Mode.CLEAN and job.output is not None and not job.in_place:
             output_would_overwrite(job.path, job.output)  # before any work: fail fast
+        if mode is Mode.CLEAN and job.in_place:
+            inplace.permissions(job.path)  # before any work: a link or a hard-linked file is refused
         if discover.sniff_file(job.path) is discover.MediaType.VIDEO:
             from redact.video import process_video
 
@@ -43,11 +46,11 @@ def process(job: Job, mode: Mode, analyzer: Analyzer, progress: Callable[[int, i
         output = None
         if mode is Mode.CLEAN and settings.face_recheck and any(f.kind is Kind.FACE for f in findings):
             covered, findings = cover_faces_left(covered, findings, analyzer, image.width, image.height)
-        if mode is Mode.CLEAN:
+        if mode is Mode.CLEAN and job.in_place:
+            output = replace_image(covered, job.path, image.format, settings)
+        elif mode is Mode.CLEAN:
             assert job.output is not None
-            output = save_image(
-                covered, job.output, image.output_format, settings, source=None if job.in_place else job.path
-            )
+            output = save_image(covered, job.output, image.output_format, settings, source=job.path)
         status = outcome(mode, findings, analysis.flags, image.metadata)
         return FileResult(
             path=job.path,

@@ -1,9 +1,11 @@
 """Is this picture a patient record?  A per-image judgement with stable, PHI-free reasons.
 
 Evidence that generalises, not one template: how many PHI fields were found and of which
-kinds, which printed PHI *labels* appear ("MRN", "DOB", "Patient"...), and codes carrying a
-patient ID next to PHI text.  One name on a staff badge, a phone number on a poster or a
-date on a menu is not a record; a name *with* a date of birth, or three PHI fields, is.
+kinds, which printed PHI *labels* appear ("MRN", "DOB", "Patient"...), clinical vocabulary
+(medication names, doses, vitals) next to a patient identifier, an ID document's
+machine-readable zone, and codes carrying a patient ID next to PHI text.  One name on a
+staff badge, a phone number on a poster or a date on a menu is not a record; a name *with*
+a date of birth, three PHI fields, or a name beside a medication and its dose is.
 
 A flagged image makes ``scan``/``check`` exit 1, and ``clean`` covers *all* text in it.
 Thresholds live in :class:`redact.config.Settings` (``record_*``).
@@ -12,14 +14,14 @@ Thresholds live in :class:`redact.config.Settings` (``record_*``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from redact.config import Settings
 from redact.types import Finding, Flag, Kind
 
 #: Entities that identify a patient on their own or with one more field.
-STRONG_ENTITIES = frozenset({"NAME", "MRN", "DOB", "SSN", "ID", "ACCOUNT", "ACCESSION", "AGE_OVER_89"})
+STRONG_ENTITIES = frozenset({"NAME", "MRN", "DOB", "SSN", "ID", "ACCOUNT", "ACCESSION", "AGE_OVER_89", "MRZ"})
 #: Text labels that are not PHI entities (harmless text, or "could not read it").
 NOT_PHI = frozenset({"TEXT", "UNCERTAIN"})
 
@@ -27,6 +29,14 @@ NOT_PHI = frozenset({"TEXT", "UNCERTAIN"})
 CODE_FIELDS = "record.phi_fields"
 CODE_LABELS = "record.field_labels"
 CODE_BARCODE = "record.id_barcode"
+CODE_CONTEXT = "record.patient_context"
+CODE_ID_DOCUMENT = "record.id_document"
+
+#: Evidence counted by name (not per entity).
+_COUNTS = frozenset({"clinical", "mrz", "patient_words"})
+
+#: Points of evidence (see :func:`points`) that, with a patient identifier, make a record.
+MIN_POINTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +49,21 @@ class Evidence:
     field_labels: Counter[str] = field(default_factory=Counter)
     #: Codes whose payload looked like a patient ID.
     id_codes: int = 0
+    #: Lines with clinical vocabulary (medication names, doses, vitals, lab units).
+    clinical: int = 0
+    #: Lines of an ID document's machine-readable zone.
+    mrz: int = 0
+    #: Whether a patient word ("Patient", "DOB", "MRN", "Allergies"...) is printed.
+    patient_words: bool = False
 
     @classmethod
-    def gather(cls, findings: Iterable[Finding], field_label_entities: Iterable[str] = ()) -> Evidence:
-        """Evidence from an image's findings and the entities of its printed field labels."""
+    def gather(cls, findings: Iterable[Finding], text: Mapping[str, int] | Iterable[str] = ()) -> Evidence:
+        """Evidence from an image's findings and what its text showed.
+
+        ``text`` is :func:`redact.detect.text.layout.evidence`'s counts (``label:<ENTITY>``,
+        ``entity:<ENTITY>``, ``clinical``, ``mrz``, ``patient_words``), as a mapping or as
+        repeated tokens; a bare entity name counts as a printed field label.
+        """
         fields: Counter[str] = Counter()
         id_codes = 0
         for f in findings:
@@ -50,7 +71,29 @@ class Evidence:
                 fields[f.label] += 1
             elif f.kind is Kind.BARCODE and f.label == "BARCODE_ID":
                 id_codes += 1
-        return cls(fields, Counter(field_label_entities), id_codes)
+        if not isinstance(text, Mapping):
+            # Tokens ("label:MRN", "clinical"...); a bare entity name is a field label's.
+            text = Counter(t if ":" in t or t in _COUNTS else f"label:{t}" for t in text)
+        labels = Counter({k.split(":", 1)[1]: v for k, v in text.items() if k.startswith("label:")})
+        for key, n in text.items():
+            # Entities a line matched besides its best one ("DOB 1996-11-22 27 yrs").
+            if key.startswith("entity:") and key[7:] not in NOT_PHI:
+                fields[key[7:]] = max(fields[key[7:]], n)
+        clinical, mrz, words = text.get("clinical", 0), text.get("mrz", 0), bool(text.get("patient_words", 0))
+        return cls(fields, labels, id_codes, clinical, mrz, words)
+
+
+def points(evidence: Evidence) -> int:
+    """Weighed evidence for :data:`CODE_CONTEXT`.
+
+    2 per kind of patient identifier, 1 per other PHI kind, 1 for patient words, 1 per
+    clinical line (up to 3), 1 per identifier field label (up to 3).
+    """
+    kinds = set(evidence.phi_fields)
+    strong = kinds & STRONG_ENTITIES
+    score = 2 * len(strong) + len(kinds - strong) + int(evidence.patient_words)
+    score += min(evidence.clinical, 3) + min(len(set(evidence.field_labels) & STRONG_ENTITIES), 3)
+    return score
 
 
 def judge(evidence: Evidence, settings: Settings) -> list[Flag]:
@@ -68,6 +111,10 @@ def judge(evidence: Evidence, settings: Settings) -> list[Flag]:
         flags.append(Flag(CODE_LABELS, f"patient-record field labels ({_names(labels)})"))
     if evidence.id_codes and (total or labels):
         flags.append(Flag(CODE_BARCODE, "code carrying a patient ID next to PHI text"))
+    if not flags and strong and points(evidence) >= MIN_POINTS:
+        flags.append(Flag(CODE_CONTEXT, "a patient identifier with clinical vocabulary or patient-record words"))
+    if evidence.mrz:
+        flags.append(Flag(CODE_ID_DOCUMENT, "an ID document's machine-readable zone"))
     return flags
 
 

@@ -39,6 +39,7 @@ from redact.config import Settings, TextMode
 from redact.covering import cover
 from redact.detect import Detector
 from redact.jobs import Job
+from redact.media import inplace
 from redact.media.preview import preview_jpeg
 from redact.media.video import RGB, VideoFrame, VideoInfo, VideoReader, VideoWriter
 from redact.outcome import outcome
@@ -491,7 +492,11 @@ def process_video(job: Job, mode: Mode, analyzer: Analyzer, progress: Progress |
         if mode is Mode.CLEAN:
             assert job.output is not None
             audio = reader.audio_stream if settings.keep_audio else None
-            writer = VideoWriter(job.output, info, audio)
+            keep_mode = None
+            if job.in_place:  # same name, same permission bits, a container the name says
+                keep_mode = inplace.permissions(job.path)
+                inplace.check_video(job.path)
+            writer = VideoWriter(job.output, info, audio, mode=keep_mode)
         if info.has_audio:
             if mode is not Mode.CLEAN:
                 notes.append("has an audio track (voices can identify people); clean drops it unless --keep-audio")

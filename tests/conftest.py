@@ -46,3 +46,22 @@ def write_image(tmp_path: Path) -> WriteImage:
         return path
 
     return write
+
+
+@pytest.fixture
+def unprivileged() -> list[str]:
+    """A command prefix under which file permissions apply (root ignores them).
+
+    As root: ``setpriv`` without the capabilities that bypass permission checks;
+    otherwise nothing.  ``chmod 000`` then makes a file or folder unreadable.
+    """
+    import os
+    import shutil
+
+    if os.name != "posix" or not hasattr(os, "geteuid"):
+        pytest.skip("POSIX permissions")
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]

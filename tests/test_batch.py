@@ -37,7 +37,6 @@ def folder(tmp_path: Path) -> Path:
     # a PNG without an extension, found by content
     Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(root / "ward" / "noext", format="PNG")
     (root / "notes.txt").write_text("not media")
-    (root / ".hidden.jpg").write_bytes((SAMPLES / "astronaut.jpg").read_bytes())
     return root
 
 
@@ -58,15 +57,16 @@ def test_sniff(head: bytes, kind: MediaType):
     assert sniff(head) is kind
 
 
-def test_walk_picks_media_by_content_and_skips_hidden_and_text(folder: Path):
-    found = sorted(p.relative_to(folder).as_posix() for p, _ in expand([folder]))
-    assert found == ["coffee.jpg", "ward/day1/nurse.jpg", "ward/noext"]
+def test_walk_picks_media_by_content_including_hidden_and_skips_text(folder: Path):
+    (folder / ".hidden.jpg").write_bytes((SAMPLES / "astronaut.jpg").read_bytes())
+    found = sorted(e.path.relative_to(folder).as_posix() for e in expand([folder]))
+    assert found == [".hidden.jpg", "coffee.jpg", "ward/day1/nurse.jpg", "ward/noext"]
 
 
 def test_include_and_exclude_globs(folder: Path):
-    only_ward = sorted(p.name for p, _ in expand([folder], include=["ward/**"]))
+    only_ward = sorted(e.path.name for e in expand([folder], include=["ward/**"]))
     assert only_ward == ["noext", "nurse.jpg"]
-    no_day1 = sorted(p.name for p, _ in expand([folder], exclude=["ward/day1/*"]))
+    no_day1 = sorted(e.path.name for e in expand([folder], exclude=["ward/day1/*"]))
     assert no_day1 == ["coffee.jpg", "noext"]
 
 

@@ -7,6 +7,7 @@ PyPI packages), so this test takes a minute or two the first time in a session.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,6 +64,28 @@ def _try(repo: Path, hook: str, env: dict[str, str], *extra: str) -> subprocess.
         text=True,
         timeout=900,
     )
+
+
+def _hook_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str] | None]]:
+    import yaml
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    return {h["id"]: (re.compile(h["files"]), re.compile(h["exclude"]) if "exclude" in h else None) for h in hooks}
+
+
+def test_hook_patterns_match_every_media_name_redact_reads():
+    # pre-commit matches by name: a type missing here is never checked before a commit.
+    from redact.discover import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+
+    for hook, (files, exclude) in _hook_patterns().items():
+        for suffix in sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES):
+            for name in (f"ward{suffix}", f"dir/WARD{suffix.upper()}"):
+                assert files.search(name), (hook, name)
+                assert exclude is None or not exclude.search(name), (hook, name)
+        for other in ("notes.txt", "app.ts", "mod.mts", "README.md", "jpg", "photo.jpg.txt"):
+            assert not files.search(other), (hook, other)
+    _, exclude = _hook_patterns()["redact-clean"]
+    assert exclude is not None and exclude.search("ward.redacted.avi")
 
 
 def test_check_hook_blocks_a_patient_photo(tmp_path: Path, env: dict[str, str]):

@@ -83,9 +83,10 @@ def test_harmless_text_is_not_phi(text):
     assert labels(text) == set()
 
 
-def test_staff_names_are_not_patient_phi():
-    assert labels("Dr. Sarah Chen") == set()
-    assert labels("Sarah Chen", context="RN") == set()
+def test_clinicians_names_are_staff_until_the_image_shows_a_patient():
+    # Resolved per image by the layout stage (see test_text_records_layout.py).
+    assert labels("Dr. Sarah Chen") == {"STAFF"}
+    assert labels("Sarah Chen", context="RN") == {"STAFF"}
     assert "NAME" in labels("Sarah Chen")
 
 
@@ -205,7 +206,7 @@ def test_overlapping_halves_of_a_split_line_are_judged_joined():
     layout.decide(lines)
     assert [x.label for x in lines] == ["NAME", "NAME"]
     # A box that is mostly under the first one is not "right of" it.
-    assert layout._right_of(region(10, 10, 200), region(150, 10, 80)) is None
+    assert layout.Geo([region(10, 10, 200), region(150, 10, 80)]).right_of(0, 1) is None
 
 
 def test_lengthen_takes_the_longer_find_of_the_same_line_only():

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,12 +53,14 @@ class ReportFormat(enum.StrEnum):
 
 PathsArg = Annotated[
     list[Path],
-    typer.Argument(help="Photos, videos or folders (searched recursively).", show_default=False),
+    typer.Argument(help="Photos, videos or folders (searched recursively).", show_default=False, readable=False),
 ]
 ConfigOpt = Annotated[
     Path | None,
     # "\\[": help text is Rich markup, where an unescaped [tool.redact] is a (dropped) style tag.
-    typer.Option("--config", help="A redact.toml, or a pyproject.toml with \\[tool.redact].", show_default=False),
+    typer.Option(
+        "--config", help="A redact.toml, or a pyproject.toml with \\[tool.redact].", show_default=False, readable=False
+    ),
 ]
 FormatOpt = Annotated[
     ReportFormat,
@@ -69,7 +72,9 @@ FormatOpt = Annotated[
 ]
 ReportOpt = Annotated[
     Path | None,
-    typer.Option("--report", help="Write the report to this file instead of stdout.", show_default=False),
+    typer.Option(
+        "--report", help="Write the report to this file instead of stdout.", show_default=False, readable=False
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only problems on stderr.")]
@@ -100,6 +105,7 @@ ConsentOpt = Annotated[
         "--consent",
         help="Consent store (see `redact consent`): faces of enrolled people stay visible; all others are covered.",
         show_default=False,
+        readable=False,
     ),
 ]
 
@@ -137,9 +143,9 @@ def _boundary() -> Iterator[None]:
     except RedactError as exc:
         render.error(str(exc))
         raise typer.Exit(int(exc.exit_code)) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP (redact.interrupt)
         render.error("interrupted")
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        raise typer.Exit(getattr(exc, "exit_code", int(ExitCode.INTERRUPTED))) from None
     except ImportError as exc:  # a broken or partial installation
         render.error(f"missing dependency: cannot import {exc.name or 'a module'}; reinstall redact")
         raise typer.Exit(int(ExitCode.MISSING_DEPENDENCY)) from None
@@ -165,6 +171,7 @@ def clean(
             help="Write redacted copies here (folder trees are mirrored). "
             "Default: NAME.redacted.EXT beside each input.",
             show_default=False,
+            readable=False,
         ),
     ] = None,
     method: Annotated[
@@ -190,6 +197,7 @@ def clean(
             help="Keep a content-hash cache in this folder (never inside the output folder) so files unchanged "
             "since the last run are not processed again. Default: the cache_dir setting, else no cache.",
             show_default=False,
+            readable=False,
         ),
     ] = None,
     no_cache: Annotated[
@@ -276,7 +284,12 @@ def check(
     files: PathsArg,
     baseline: Annotated[
         Path | None,
-        typer.Option("--baseline", help="Approved files (see `redact approve`) pass unchanged.", show_default=False),
+        typer.Option(
+            "--baseline",
+            help="Approved files (see `redact approve`) pass unchanged.",
+            show_default=False,
+            readable=False,
+        ),
     ] = None,
     text: TextOpt = None,
     jobs: JobsOpt = None,
@@ -305,9 +318,11 @@ def check(
 
 @app.command()
 def approve(
-    files: Annotated[list[Path], typer.Argument(help="Files a person reviewed and approved.", show_default=False)],
+    files: Annotated[
+        list[Path], typer.Argument(help="Files a person reviewed and approved.", show_default=False, readable=False)
+    ],
     baseline: Annotated[
-        Path, typer.Option("--baseline", help="Baseline file to add them to (created if missing).")
+        Path, typer.Option("--baseline", help="Baseline file to add them to (created if missing).", readable=False)
     ] = Path(".redact-baseline.json"),
     note: Annotated[str, typer.Option("--note", help="Why they were approved (no patient details).")] = "",
 ) -> None:
@@ -359,7 +374,7 @@ def _run(
     from redact import batch, jobs, outcome
     from redact.executor import default_jobs
 
-    if outdir is not None and outdir.exists() and not outdir.is_dir():
+    if outdir is not None and os.path.exists(outdir) and not os.path.isdir(outdir):
         raise UsageError("output folder is a file", outdir)
     if mode is Mode.CLEAN:
         from redact import cache
@@ -374,6 +389,7 @@ def _run(
 
         render.warn_expired(ConsentStore.load(settings.consent_store))
     planned = jobs.plan_jobs(paths, mode, outdir, settings, preview=out.fmt is ReportFormat.HTML, in_place=in_place)
+    jobs.refuse_overwrites(planned, out.report)
     view = render.Progress(quiet=out.quiet, total=len(planned))
     with view:
         results = batch.run(
@@ -419,12 +435,14 @@ def _report(results: list[FileResult], mode: Mode, code: ExitCode, settings: Set
         from redact.report import html
 
         body = html.render(results, str(mode), int(code), settings)
+    # Every format is UTF-8 text; a name that is not (a file-name byte) never stops the report.
+    data = (body if body.endswith("\n") else body + "\n").encode("utf-8", "backslashreplace")
     if out.report is None:
-        sys.stdout.write(body if body.endswith("\n") else body + "\n")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
         return
     from redact.media import atomic_write
-
-    data = body.encode()
 
     def write(fh: BinaryIO) -> None:
         fh.write(data)
@@ -441,11 +459,14 @@ def main() -> NoReturn:
     commands map library errors themselves.  Anything else is a bug: one line, no
     traceback and no locals (they may hold PHI).
     """
+    from redact import interrupt
+
+    interrupt.install()  # SIGTERM and SIGHUP stop a run as Ctrl-C does (exit 143, 129)
     try:
         app()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         render.error("interrupted")
-        sys.exit(int(ExitCode.INTERRUPTED))
+        sys.exit(getattr(exc, "exit_code", int(ExitCode.INTERRUPTED)))
     except Exception as exc:
         render.error(f"internal error ({type(exc).__name__}); please report it")
         sys.exit(int(ExitCode.ANALYSIS_FAILED))

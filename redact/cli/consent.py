@@ -35,6 +35,7 @@ StoreOpt = Annotated[
         "--store",
         help="Consent store file (default: consent_store from the config, else ~/.local/share/redact/consent.json).",
         show_default=False,
+        readable=False,
     ),
 ]
 
@@ -57,7 +58,10 @@ def _parse_date(value: str | None) -> dt.date | None:
 def add(
     name: Annotated[str, typer.Argument(help="A label for the person, e.g. 'Nurse A. Jones' (shown in reports).")],
     photos: Annotated[
-        list[Path], typer.Argument(help="Reference photos, each showing only this person's face.", show_default=False)
+        list[Path],
+        typer.Argument(
+            help="Reference photos, each showing only this person's face.", show_default=False, readable=False
+        ),
     ],
     expires: Annotated[
         str | None,

@@ -15,6 +15,7 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 from rich.text import Text
 
+from redact.report import printable
 from redact.report.text import describe
 from redact.types import FileResult, Mode, Status
 
@@ -33,7 +34,7 @@ _STYLE = {
 
 def error(message: str) -> None:
     """One line, ``redact: error: ...``."""
-    console.print(f"[red]redact: error:[/red] {escape(message)}", soft_wrap=True)
+    console.print(f"[red]redact: error:[/red] {escape(printable(message))}", soft_wrap=True)
 
 
 class _Rate(ProgressColumn):
@@ -47,7 +48,7 @@ class _Rate(ProgressColumn):
 
 def warning(message: str) -> None:
     """One line, ``redact: warning: ...``."""
-    console.print(f"[yellow]redact: warning:[/yellow] {escape(message)}", soft_wrap=True)
+    console.print(f"[yellow]redact: warning:[/yellow] {escape(printable(message))}", soft_wrap=True)
 
 
 class Progress:
@@ -109,7 +110,7 @@ class Progress:
             return
         style, word = _STYLE[result.status]
         console.print(
-            f"[{style}]{word:>8}[/{style}] {escape(str(result.path))}: {escape(describe(result))}", soft_wrap=True
+            f"[{style}]{word:>8}[/{style}] {escape(printable(f'{result.path}: {describe(result)}'))}", soft_wrap=True
         )
 
 
@@ -150,4 +151,5 @@ def summary(results: Sequence[FileResult], mode: Mode) -> None:
     if failed and len(results) > 1:
         console.print(f"[red]{len(failed)} file(s) failed and were NOT checked; treat them as unsafe:[/red]")
         for r in failed:
-            console.print(f"  {escape(str(r.path))}: {escape(r.error or 'failed')}", soft_wrap=True)
+            line = printable(f"{r.path}: {r.error or 'failed'}")
+            console.print(f"  {escape(line)}", soft_wrap=True)

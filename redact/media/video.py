@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from redact import interrupt
 from redact.cores import thread_budget, usable_cores
 from redact.errors import InputError, MissingDependencyError, OutputError, reason
 from redact.media.atomic import current_umask, temp_beside
@@ -309,11 +310,13 @@ class VideoWriter:
     leaving the context without it deletes the temporary file.
     """
 
-    def __init__(self, dest: Path, info: VideoInfo, audio: Any | None = None) -> None:
+    def __init__(self, dest: Path, info: VideoInfo, audio: Any | None = None, mode: int | None = None) -> None:
         av = _av()
         self.dest = Path(dest)
+        #: Permission bits of the finished file (default: a new file's, from the umask).
+        self.mode = 0o666 & ~current_umask() if mode is None else mode
         self.info = info
-        if self.dest.is_dir():
+        if os.path.isdir(self.dest):
             raise OutputError("output path is a directory", self.dest)
         try:
             self.dest.parent.mkdir(parents=True, exist_ok=True)
@@ -391,7 +394,8 @@ class VideoWriter:
         self._mux(self._stream.encode(None))
         try:
             self._out.close()
-            os.chmod(self._tmp, 0o666 & ~current_umask())  # like any new file (mkstemp made it 0600)
+            os.chmod(self._tmp, self.mode)  # mkstemp made it 0600
+            interrupt.hold()  # renamed into place means reported: a stop request now waits for that
             os.replace(self._tmp, self.dest)
         except OSError as exc:
             self._discard()

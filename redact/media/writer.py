@@ -18,7 +18,7 @@ import numpy.typing as npt
 from PIL import Image, features
 
 from redact.config import Settings
-from redact.media import formats
+from redact.media import formats, inplace
 from redact.media.atomic import atomic_write, output_would_overwrite
 
 #: Transparent pixels are flattened onto this colour, in every format.
@@ -56,6 +56,26 @@ def save_image(
 
     atomic_write(dest, write)
     return dest
+
+
+def replace_image(pixels: npt.NDArray[np.uint8], path: Path, content_format: str, settings: Settings) -> Path:
+    """Replace the image file ``path`` with ``pixels`` (``clean --in-place``), atomically.
+
+    Same name and permission bits; the format follows the name (:mod:`redact.media.inplace`).
+    Raises :class:`OutputError` when the file cannot be replaced that way; it is then left as it was.
+    """
+    _check_pixels(pixels)
+    path = Path(path)
+    mode = inplace.permissions(path)
+    name = inplace.image_format(path, content_format)
+    image = _image_for(pixels)
+    options = _options(name, settings)
+
+    def write(fh: BinaryIO) -> None:
+        image.save(fh, format=name, **options)
+
+    atomic_write(path, write, mode=mode)
+    return path
 
 
 def _check_pixels(pixels: npt.NDArray[np.uint8]) -> None:

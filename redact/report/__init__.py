@@ -17,6 +17,23 @@ from redact.types import FileResult, Status
 SCHEMA_VERSION = 1
 
 
+def printable(text: str) -> str:
+    """``text`` with the undecodable bytes of file names written as backslash escapes.
+
+    POSIX file names are bytes; Python carries the ones that are not UTF-8 as lone
+    surrogates, which no report format can encode.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that is not an escaped byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def summary(results: Sequence[FileResult]) -> dict[str, int]:
     """Number of files per status, plus the total."""
     counts = {str(s): 0 for s in Status}
@@ -54,8 +71,15 @@ def to_dict(
         "stages": [s for s in STAGES if s in stages],
         "stages_skipped": skipped(stages),
         "summary": summary(results),
-        "files": [r.to_dict() for r in results],
+        "files": [_printable(r.to_dict()) for r in results],
     }
+
+
+def _printable(entry: dict[str, Any]) -> dict[str, Any]:
+    for key in ("path", "output", "error"):
+        if isinstance(entry.get(key), str):
+            entry[key] = printable(entry[key])
+    return entry
 
 
 def to_json(results: Sequence[FileResult], mode: str, exit_code: int, stages: Sequence[str] = STAGES) -> str:

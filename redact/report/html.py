@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from redact import __version__
 from redact.config import Settings
 from redact.policy import plan
-from redact.report import narrowed, summary
+from redact.report import narrowed, printable, summary
 from redact.types import FileResult, Status
 
 _ORDER = {Status.FAILED: 0, Status.FINDINGS: 2, Status.REDACTED: 3, Status.CLEAN: 4}
@@ -136,7 +136,7 @@ def render(results: Sequence[FileResult], mode: str, exit_code: int, settings: S
         for key, name, n in filters
     )
     articles = "".join(_article(r, settings) for r in sorted(results, key=_sort_key))
-    return (
+    return printable(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; "

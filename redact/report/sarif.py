@@ -15,7 +15,7 @@ from typing import Any
 
 from redact import __version__
 from redact.config import STAGES
-from redact.report import narrowed, skipped
+from redact.report import narrowed, printable, skipped
 from redact.types import FileResult, Finding, Kind, Status
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -85,8 +85,8 @@ def _uri(path: Path) -> str:
     except ValueError:  # another drive (Windows)
         rel = None
     if rel is not None and not rel.as_posix().startswith(".."):
-        return rel.as_posix()
-    return path.resolve().as_uri()
+        return printable(rel.as_posix())
+    return path.resolve().as_uri()  # percent-encodes the name's bytes
 
 
 def _rectangle(finding: Finding) -> dict[str, Any]:
@@ -123,7 +123,7 @@ def to_dict(results: Sequence[FileResult], exit_code: int, stages: Sequence[str]
         artifacts.append({"location": {"uri": uri}})
         location = {"physicalLocation": {"artifactLocation": {"uri": uri, "index": artifact_index}}}
         if result.status is Status.FAILED:
-            emit("redact/unanalysed", f"Not analysed: {result.error or 'failed'}", location)
+            emit("redact/unanalysed", printable(f"Not analysed: {result.error or 'failed'}"), location)
             continue
         for kind in result.leaky_metadata:
             emit(f"phi/metadata/{kind.lower()}", f"Input metadata carries {kind}; redact clean removes it.", location)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from redact.config import STAGES
-from redact.report import narrowed, summary
+from redact.report import narrowed, printable, summary
 from redact.types import FileResult, Status
 
 
@@ -42,4 +42,4 @@ def render(results: Sequence[FileResult], mode: str, exit_code: int, stages: Seq
     counts = summary(results)
     totals = ", ".join(f"{n} {k}" for k, n in counts.items() if n and k != "total")
     lines.append(f"redact {mode}: {counts['total']} files: {totals or 'none'}; exit code {exit_code}")
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")

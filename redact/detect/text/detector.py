@@ -91,10 +91,10 @@ class TextDetector(Detector):
                 PaddleEngine(models.model_path("ppocr_rec")),
             ]
         self.engines = list(engines)
-        # Fail early (exit 4) rather than on the first image.
-        from redact.detect.text.phi import lexicon
+        # Fail early (exit 4) rather than on the first image; load vocabularies once here.
+        from redact.detect.text.phi import warm
 
-        lexicon()
+        warm()
 
     def close(self) -> None:
         """Stop helper processes (the pre-started Tesseract); the detector is unusable after."""
@@ -224,14 +224,18 @@ class TextDetector(Detector):
         return self.findings(self.analyse(image), self.settings.text_mode)
 
     def examine(self, image: RGBImage) -> Detection:
-        """:meth:`detect`'s findings, the printed field labels, and every line to cover on a record."""
+        """:meth:`detect`'s findings, the record evidence, and every line to cover on a record.
+
+        The evidence is :func:`layout.evidence`'s counts as tokens ("label:MRN", "entity:NAME",
+        "clinical", "mrz"...; never text).  On a record, text that could not be read but
+        lies on the record's surface is covered too (:func:`layout.cover_surface`).
+        """
         lines = self.analyse(image)
         mode = self.settings.text_mode
-        return Detection(
-            self.findings(lines, mode),
-            field_labels=tuple(line.field_entity for line in lines if line.is_field_label and line.field_entity),
-            on_record=None if mode is TextMode.ALL else self.findings(lines, TextMode.ALL),
-        )
+        found = self.findings(lines, mode)
+        evidence = tuple(layout.evidence(lines).elements())
+        layout.cover_surface(lines)
+        return Detection(found, field_labels=evidence, on_record=self.findings(lines, TextMode.ALL))
 
     def verify(self, output: RGBImage, findings: Sequence[Finding], margin: float = 1.5) -> list[Finding]:
         """Self-check after covering: PHI still readable in or next to the covered regions.

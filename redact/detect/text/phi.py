@@ -10,8 +10,10 @@ Three tables drive everything:
   turns "value right of or below a label" into PHI, even when the value looks harmless.
 * :data:`STAFF_WORDS` -- titles that mark a person's name as staff, not patient.
 
-Person names also come from a lexicon: the US Census 1990 first-name and surname lists,
-shipped in the ``names`` wheel and verified through :mod:`redact.models`.
+Beside the tables, recognisers with more logic live in their own modules: dates in
+every common order and language (:mod:`.dates`), phone numbers of any country
+(:mod:`.phones`, libphonenumber), person names with initials, titles and credentials
+(:mod:`.names`, US Census lexicon), passport/ID machine-readable zones (:mod:`.mrz`).
 
 Nothing here returns or logs the matched text: :func:`classify` returns labels, scores
 and character spans only.
@@ -19,14 +21,16 @@ and character spans only.
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
-from redact import models
+from redact.detect.text import dates, mrz, names, phones
+from redact.detect.text.names import STAFF, Lexicon, lexicon
+
+__all__ = ["STAFF", "Lexicon", "Match", "classify", "field_label", "lexicon"]
 
 #: Scores at or above this make a line PHI.
 THRESHOLD = 0.5
@@ -73,24 +77,22 @@ _STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
     "OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI"
 )
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_SEP = r"[/\-.]"
+_PHONE_CONTEXT = ("phone", "tel", "telephone", "fax", "cell", "mobile", "call", "contact", "ph", "h/p", "hp", "hotline")
+#: Words about when something happens: a bare "5/28" beside one is a date.
+_WHEN_CONTEXT = (
+    "date", "today", "discharge", "admit", "admitted", "admission", "due", "expected", "appt",
+    "appointment", "surgery", "since", "until", "dob", "born", "seen", "visit", "next",
+)  # fmt: skip
+_DOB_CONTEXT = ("dob", "d.o.b", "birth", "born", "bday", "b-day", "geb", "né", "née", "naissance", "nacimiento")
+#: Street-type words that come before the street's name (French, Spanish, Italian, Portuguese, Malay...).
+_STREET_FIRST = (
+    r"jalan|jln|lorong|lrg|persiaran|lebuh|lebuhraya|taman|rue|avenue|av|chemin|boulevard|bd|allée|via|viale|"
+    r"piazza|corso|calle|avda|avenida|paseo|plaza|rua|travessa|praça|carrer|ulica|ul|strada"
+)
+#: Street-type word endings of Germanic and Nordic street names ("Hauptstraße 5", "Kerkstraat 12").
+_STREET_SUFFIX = r"stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|laan|straat|gracht|plein|vej|gade|gatan|vägen|veien|gate"
 
 RECOGNISERS: tuple[Recogniser, ...] = (
-    Recogniser(
-        "DATE",
-        (
-            Pattern("mdy_numeric", rf"\b(?:0?[1-9]|1[0-2]){_SEP}(?:0?[1-9]|[12]\d|3[01]){_SEP}(?:19|20)?\d\d\b", 0.6),
-            Pattern("dmy_numeric", rf"\b(?:0?[1-9]|[12]\d|3[01]){_SEP}(?:0?[1-9]|1[0-2]){_SEP}(?:19|20)\d\d\b", 0.6),
-            Pattern("iso", rf"\b(?:19|20)\d\d{_SEP}(?:0?[1-9]|1[0-2]){_SEP}(?:0?[1-9]|[12]\d|3[01])\b", 0.6),
-            Pattern("month_day_year", rf"\b{_MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*(?:19|20)\d\d\b", 0.6),
-            Pattern("day_month_year", rf"\b\d{{1,2}}(?:st|nd|rd|th)?[\s\-]*{_MONTH}[\s\-,]*(?:19|20)?\d\d\b", 0.6),
-            Pattern("compact", r"\b(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\b", 0.35),
-            Pattern("month_day", rf"\b{_MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?\b", 0.3),
-        ),
-        context=("dob", "d.o.b", "birth", "born", "bday", "b-day"),
-        context_label="DOB",
-    ),
     Recogniser(
         "SSN",
         (
@@ -100,14 +102,12 @@ RECOGNISERS: tuple[Recogniser, ...] = (
         context=("ssn", "social security", "ss#", "soc sec"),
     ),
     Recogniser(
-        "PHONE",
-        (
-            Pattern("nanp", r"(?<!\d)(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?!\d)", 0.6),
-            Pattern("intl", r"(?<!\w)\+\d{1,3}[\s.\-]?\(?\d{1,4}\)?(?:[\s.\-]?\d{2,4}){2,4}(?!\d)", 0.55),
-            Pattern("extension", r"\b(?:ext|x)\.?\s?\d{3,5}\b", 0.2),
-        ),
-        context=("phone", "tel", "telephone", "fax", "cell", "mobile", "call", "contact", "ph"),
+        "DATE",
+        # A day and month without the year ("5/28"), next to a word about when.
+        (Pattern("month_day_numeric", r"(?<![\d/.])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?![\d/])", 0.3),),
+        context=_WHEN_CONTEXT,
     ),
+    Recogniser("PHONE", (Pattern("extension", r"\b(?:ext|x)\.?\s?\d{3,5}\b", 0.2),), context=_PHONE_CONTEXT),
     Recogniser(
         "EMAIL",
         (
@@ -162,6 +162,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
             Pattern("years_old", r"\b\d{1,3}\s?(?:y/?o|yrs?\.?(?:\s?old)?|years?\s?old|y\.o\.)(?!\w)", 0.6),
             Pattern("age_sex", r"\b\d{1,3}\s?(?:y|yo)?\s?/?\s?[mf]\b", 0.3),
             Pattern("sex_age", r"\b[mf]\s*/?\s*\d{1,3}\s?(?:y|yo|yrs?)\b", 0.6),
+            Pattern("age_unit_sex", r"\b\d{1,3}\s?(?:y|yo|yrs?)\s*/?\s*[mf]\b", 0.6),
             Pattern("short_years", r"\b\d{1,3}\s?y\b", 0.3),
             Pattern("over_89", r"\b(?:9\d|1[01]\d)\s?(?:y/?o|yrs?|years?|y\b)", 0.9),
         ),
@@ -181,6 +182,9 @@ RECOGNISERS: tuple[Recogniser, ...] = (
             Pattern("city_state_zip", r"\b[a-z][a-z .]+,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\b", 0.7),
             Pattern("zip", r"\b\d{5}-\d{4}\b", 0.5),
             Pattern("apt", r"\b(?:apt|unit|suite|ste)\.?\s?#?\s?\w{1,5}\b", 0.3),
+            Pattern("street_first", rf"(?:\b\d{{1,5}}[a-z]?,?\s+)?\b(?:{_STREET_FIRST})\.?\s+[a-z0-9][\w'\-]*", 0.55),
+            Pattern("street_suffix", rf"\b[a-zäöüß\-]{{2,}}(?:{_STREET_SUFFIX})\s*\d{{1,4}}[a-z]?\b", 0.6),
+            Pattern("house_no", r"\b(?:no|lot|blok|block|unit)\.?\s*\d{1,5}[a-z]?\s*,", 0.45),
         ),
         context=("address", "addr", "home", "street", "city", "zip", "residence", "lives"),
     ),
@@ -188,7 +192,15 @@ RECOGNISERS: tuple[Recogniser, ...] = (
         "ADDRESS",
         # A US state code and ZIP without the city ("…, CA 46407"): the city was read as a
         # separate line, or misread.  Case-sensitive, so "in 10000 steps" is not a state.
-        (Pattern("state_zip", rf"\b(?:{_STATES})\s?,?\s*\d{{5}}(?:-\d{{4}})?(?!\d)", 0.5),),
+        (
+            Pattern("state_zip", rf"\b(?:{_STATES})\s?,?\s*\d{{5}}(?:-\d{{4}})?(?!\d)", 0.5),
+            # UK and Canadian postcodes.
+            Pattern("uk_postcode", r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b", 0.55),
+            Pattern("ca_postcode", r"\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b", 0.55),
+            # A 4-5 digit postcode and a place in capitals, then a comma or the line's end
+            # ("81100 JOHOR BAHRU,", "75002 PARIS").
+            Pattern("postcode_place", r"(?<![\d,.])\d{4,5}\s+[A-Z][A-Z'\-]+(?:\s+[A-Z][A-Z'\-]+){0,2}\s*(?:,|$)", 0.5),
+        ),
         context=("address", "addr", "home", "street", "city", "zip", "residence", "lives"),
         flags=0,
     ),
@@ -207,7 +219,13 @@ RECOGNISERS: tuple[Recogniser, ...] = (
         "NAME",
         (
             Pattern("labelled", r"\b(?:pt|patient|name|pt\.?\s?name|patient\s?name)\s?[:\-]\s*[a-z][a-z'\-]+", 0.75),
-            Pattern("mr_mrs", r"\b(?:mr|mrs|ms|miss|mstr)\.?\s+[A-Z][A-Za-z'\-]+", 0.6),
+            # Who served or rang up a sale, on receipts: "SERVED BY: AMY", "CASHIER ALI".
+            Pattern(
+                "served_by",
+                r"\b(?:served by|cashier|attended by|salesperson|sales person|waiter|waitress)"
+                r"\s*(?:name)?\s*[:#\-]?\s*[a-z][a-z .'\-]+",
+                0.6,
+            ),
         ),
         context=("patient", "pt", "name", "guardian", "mother", "father", "next of kin", "contact"),
     ),
@@ -289,6 +307,28 @@ FIELD_LABELS: dict[str, str] = {
     "collected": "DATE",
     "date": "DATE",
 }
+
+#: Labels of a person's name that count only with a colon ("TO:", "FROM:", "Cashier:"): bare,
+#: they are ordinary words.
+COLON_LABELS: dict[str, str] = dict.fromkeys(
+    (
+        "to", "from", "cc", "bcc", "attn", "attention", "by", "signed", "signature", "author", "prepared by",
+        "requested by", "approved by", "reviewed by", "entered by", "ordered by", "provider", "physician",
+        "doctor", "attending", "nurse", "pcp", "referring", "ordering", "consultant", "surgeon", "cashier",
+        "served by", "operator", "server", "staff", "employee", "contact", "customer", "client", "recipient",
+        "sender", "member", "insured", "subscriber", "holder", "owner", "driver", "passenger",
+    ),
+    "NAME",
+)  # fmt: skip
+
+#: Last words of a label whose value is an identifier ("Passport No.", "Member ID", "Ref #").
+ID_WORDS = frozenset(
+    (
+        "id", "no", "nr", "number", "num", "ref", "reference", "passport", "licence", "license", "card",
+        "member", "policy", "document", "doc", "record", "reg", "registration", "ic", "nric", "nhs",
+        "insurance", "claim", "case", "file", "badge", "permit", "certificate", "cert",
+    ),
+)  # fmt: skip
 
 #: Words that mark a nearby person's name as a member of staff (not PHI).
 STAFF_WORDS: tuple[str, ...] = (
@@ -433,47 +473,8 @@ HEADING_WORDS: frozenset[str] = frozenset(
 )
 
 #: A line of two or three capitalised words and nothing else (a name on a band or a label).
+#: A line of two or three capitalised words and nothing else (a name on a band or a label).
 _NAME_SHAPE = re.compile(r"^\s*[A-Z][A-Za-z'\-]+,?(?:\s+[A-Z][A-Za-z'\-]*\.?){1,2}\s*$")
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
-_NAME_LAST_FIRST = re.compile(r"\b([A-Z][A-Za-z'\-]+)\s*,\s*([A-Z][A-Za-z'\-]+)")
-#: A whole line that is just "LAST, First [Middle]" is a name even when neither is in the lexicon.
-_NAME_LINE = re.compile(r"^\s*[A-Z][A-Za-z'\-]+\s*,\s*[A-Z][A-Za-z'\-]+(?:\s+[A-Z][A-Za-z'\-]*\.?)?\s*$")
-_FIRST_INITIAL = re.compile(r"\b([A-Z][a-z'\-]+)\s+[A-Z]\.")
-
-
-@dataclass(frozen=True, slots=True)
-class Lexicon:
-    """Upper-case first names and surnames."""
-
-    first: frozenset[str]
-    last: frozenset[str]
-    common: frozenset[str] = field(default_factory=frozenset)
-
-
-def _read_census(name: str, limit: int | None = None) -> list[str]:
-    path = models.model_path(name)
-    out = []
-    with path.open(encoding="ascii", errors="ignore") as fh:
-        for line in fh:
-            word = line.split(" ", 1)[0].strip()
-            if word:
-                out.append(word)
-            if limit is not None and len(out) >= limit:
-                break
-    return out
-
-
-@lru_cache(maxsize=1)
-def lexicon() -> Lexicon:
-    """Load the US Census first-name and surname lists (verified, cached per process).
-
-    Surnames are limited to the 40,000 most frequent: the long tail is mostly OCR-like
-    noise and collides with ordinary words.
-    """
-    first = frozenset(_read_census("census_female_first") + _read_census("census_male_first"))
-    last = frozenset(_read_census("census_last", limit=40_000))
-    return Lexicon(first, last)
 
 
 def fold(text: str) -> str:
@@ -491,10 +492,16 @@ def label_key(text: str) -> str:
     return re.sub(r"[^a-z ]+", " ", text.lower()).split("#")[0].strip().replace("  ", " ")
 
 
+@lru_cache(maxsize=64)
+def _words_regex(words: tuple[str, ...]) -> re.Pattern[str]:
+    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z])(?:{alternation})(?![a-z])")
+
+
 def has_word(text: str, words: Iterable[str]) -> bool:
     """Whether any of ``words`` occurs in ``text`` as a whole word (case-insensitive)."""
-    low = text.lower()
-    return any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", low) for w in words)
+    key = words if isinstance(words, tuple) else tuple(words)
+    return bool(key) and _words_regex(key).search(text.lower()) is not None
 
 
 def _pattern_matches(text: str, context: str) -> list[Match]:
@@ -510,52 +517,75 @@ def _pattern_matches(text: str, context: str) -> list[Match]:
 
 
 def _name_matches(text: str, context: str, lex: Lexicon) -> list[Match]:
-    """Person names from the lexicon: "LAST, First", "First Last", "First M. Last"."""
-    out: list[Match] = []
-    staff = has_word(context, STAFF_WORDS)
-    for m in _NAME_LAST_FIRST.finditer(text):
-        last, first = m.group(1).upper(), m.group(2).upper()
-        hits = (last in lex.last) + (first in lex.first or first in lex.last)
-        if hits and not staff:
-            out.append(Match("NAME", 0.45 + 0.2 * hits, m.start(), m.end()))
-    if _NAME_LINE.match(text) and not staff:
-        out.append(Match("NAME", 0.55, 0, len(text)))
-    if _NAME_SHAPE.match(text) and not staff and has_word(context, PATIENT_CONTEXT):
+    """Person names (see :mod:`.names`); a clinician's name, or one beside staff words, is ``STAFF``."""
+    patient = has_word(context, PATIENT_CONTEXT)
+    staff_near = has_word(context, STAFF_WORDS) and not patient
+    out = [
+        Match(STAFF if hit.staff or (staff_near and not hit.comma) else "NAME", hit.score, hit.start, hit.end)
+        for hit in names.find_names(text, lex, patient)
+    ]
+    if _NAME_SHAPE.match(text) and patient and not staff_near:
         tokens = [w.strip(",.").lower() for w in text.split()]
         if not all(w in HEADING_WORDS for w in tokens):
             # Name-shaped line next to patient identifiers: fail closed even off-lexicon.
             out.append(Match("NAME", 0.5, 0, len(text)))
-    for m in _FIRST_INITIAL.finditer(text):
-        if m.group(1).upper() in lex.first and not staff:
-            out.append(Match("NAME", 0.5, m.start(), m.end()))
-    words = list(_WORD.finditer(text))
-    for a, b in itertools.pairwise(words):
-        gap = text[a.end() : b.start()]
-        if not re.fullmatch(r"\s+(?:[A-Z]\.?\s+)?", gap):
-            continue
-        first, last = a.group(0), b.group(0)
-        if not (first[0].isupper() and last[0].isupper()):
-            continue
-        if staff or first.upper() not in lex.first:
-            continue
-        if last.upper() in lex.last:
-            out.append(Match("NAME", 0.55, a.start(), b.end()))
-        elif has_word(context, PATIENT_CONTEXT):
-            # A known first name and any capitalised surname, next to patient identifiers.
-            out.append(Match("NAME", 0.5, a.start(), b.end()))
     return out
+
+
+def _span_matches(
+    label: str, spans: Iterable[tuple[int, int, float]], boosted: bool, boosted_label: str | None = None
+) -> list[Match]:
+    bonus = CONTEXT_BOOST if boosted else 0.0
+    name = boosted_label if boosted and boosted_label else label
+    return [Match(name, min(1.0, score + bonus), a, b) for a, b, score in spans]
+
+
+def _date_matches(text: str, context: str) -> list[Match]:
+    """Dates (``DOB`` near birth words); a day and month alone, or a clock time, next to a date."""
+    birth = has_word(context, _DOB_CONTEXT)
+    full = dates.find_dates(text)
+    out = _span_matches("DATE", full, birth, "DOB")
+    out += _span_matches("DATE", dates.find_partial_dates(text), birth, "DOB")
+    if full or dates.find_dates(context):
+        # A time beside a date (a chart's "05/19 21:15", a table's time column).
+        out += [Match("DATE", 0.55, a, b) for a, b in dates.find_times(text)]
+    return out
+
+
+def _phone_matches(text: str, context: str) -> list[Match]:
+    return _span_matches("PHONE", phones.find_phones(text), has_word(context, _PHONE_CONTEXT))
+
+
+def _mrz_matches(text: str) -> list[Match]:
+    return [Match("MRZ", 0.95, 0, len(text))] if mrz.is_mrz_line(text) else []
+
+
+def warm() -> None:
+    """Load the vocabularies every image needs now (name lexicon, month names, phone metadata).
+
+    Called when the detector is built, so a missing or damaged data file fails early
+    (exit 4).  The drug dictionary (:mod:`.clinical`) loads with the first image that shows
+    a patient identifier.
+    """
+    lexicon()
+    phones.warm()
+    classify("Tel 03-9010-9849 1 Jan 2020 K. A. Sparrow")
 
 
 def classify(text: str, context: str = "", lex: Lexicon | None = None) -> list[Match]:
     """Return every PHI match in one line of ``text`` at or above :data:`THRESHOLD`.
 
-    ``context`` is the text of neighbouring lines, used only for context words.
+    ``context`` is the text of neighbouring lines, used only for context words.  Names
+    written as a clinician's come back labelled :data:`STAFF` (resolved per image).
     """
     text, context = fold(text), fold(context)
     if not text.strip():
         return []
     scope = f"{text} {context}"
     found = _pattern_matches(text, scope)
+    found += _date_matches(text, scope)
+    found += _phone_matches(text, scope)
+    found += _mrz_matches(text)
     found += _name_matches(text, scope, lex or lexicon())
     return sorted((m for m in found if m.score >= THRESHOLD), key=lambda m: -m.score)
 
@@ -570,22 +600,48 @@ def field_label(text: str) -> tuple[str, str] | None:
 
     ``rest`` is whatever follows the label in the same line ("" when the value must be
     in a neighbouring region).  Tried longest label first, at the start of the line.
+    Besides :data:`FIELD_LABELS`: the :data:`COLON_LABELS` with a colon ("TO:", "Served
+    by:"), and any label ending with an ID-like word ("Passport No.", "Member #", "Ref")
+    whose value holds digits.
     """
     low = fold(text).lower().strip()
-    m = re.match(r"^\s*([a-z][a-z .]{0,24}?)\s*(?:#|no\.?|number)?\s*[:#\-]\s*(.*)$", low)
+    m = re.match(r"^\s*([a-z][a-z .]{0,24}?)\s*(?:#|no\.?|number)?\s*([:#\-;.])\s*(.*)$", low)
     if m:
-        entity = _label_entity(label_key(m.group(1)))
+        key, rest = label_key(m.group(1)), m.group(3).strip()
+        entity = _label_entity(key) or (_colon_label(key) if m.group(2) == ":" else None)
+        entity = entity or _id_label(key, m.group(0), rest)
         if entity is not None:
-            return entity, m.group(2).strip()
+            return entity, rest
     # No separator ("DOB 14 Jun 1998", handwriting; "DoB14Jun1998", a read that lost the
     # spaces): a label directly followed by a value holding at least four digits.
     m = re.match(r"^\s*([a-z][a-z .]{0,24}?)\s*(\d.*)$", low)
     if m and sum(ch.isdigit() for ch in m.group(2)) >= 4:
-        entity = _label_entity(label_key(m.group(1)))
+        entity = _label_entity(label_key(m.group(1))) or _id_label(label_key(m.group(1)), low, m.group(2))
         if entity is not None:
             return entity, m.group(2).strip()
     entity = _label_entity(label_key(low))
     return (entity, "") if entity is not None else None
+
+
+def _colon_label(key: str) -> str | None:
+    """Entity of a colon label, also as the end of a longer one ("Your Nurse:", "Primary Doctor:")."""
+    words = key.split()
+    for tail in (key, " ".join(words[-2:]), " ".join(words[-1:])):
+        entity = COLON_LABELS.get(tail) or FIELD_LABELS.get(tail)
+        if entity is not None and (tail == key or len(tail) >= 4):
+            return entity
+    return None
+
+
+def _id_label(key: str, whole: str, rest: str) -> str | None:
+    """``ID`` for a label ending with an ID-like word, with a value of >= 3 digits (or none yet)."""
+    words = key.split()
+    if not words or words[-1] not in ID_WORDS or len(words) > 4:
+        return None
+    if rest:
+        return "ID" if sum(ch.isdigit() for ch in rest) >= 3 else None
+    # A bare label ("Passport No.:") names the value in the next region.
+    return "ID" if re.search(r"[:#]\s*$", whole) else None
 
 
 #: Field labels with their spaces removed ("dateofbirth"), for reads that lost the spaces.
